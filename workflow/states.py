@@ -1,0 +1,237 @@
+"""Statuses, roles and the transition table, with their guards.
+
+Pure: no database, no web. ``documents.transition()`` looks an action up here, builds a
+``GuardContext`` from the database, asks ``refusal()`` and only then moves the status.
+Pages and the API list the actions a user may take from ``allowed_actions()``, and tests
+loop over ``TRANSITIONS``: the table is the single source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    AWAITING_SIGNATURES = "awaiting_signatures"
+    SIGNED = "signed"
+    ARCHIVED = "archived"
+    WITHDRAWN = "withdrawn"
+
+
+class Role(StrEnum):
+    AUTHOR = "author"
+    REVIEWER = "reviewer"
+    SIGNATORY = "signatory"
+    ARCHIVIST = "archivist"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    EDIT = "edit"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    REQUEST_SIGNATURES = "request_signatures"
+    SIGN = "sign"
+    ARCHIVE = "archive"
+    WITHDRAW = "withdraw"
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """What the guards may look at, gathered by the use-case from the database."""
+
+    actor_id: int
+    actor_roles: frozenset[Role]
+    version_author_ids: frozenset[int]
+    """Everyone who wrote a version of the document: none of them may approve it."""
+    reason: str | None = None
+    signatory_ids: tuple[int, ...] = ()
+    """Designated signatories in signing order."""
+    signed_count: int = 0
+    expected_pdf_sha256: str | None = None
+    """The PDF the next signature must be made on: the one frozen by request_signatures,
+    plus the signatures made so far (each is an incremental update of it)."""
+    presented_pdf_sha256: str | None = None
+    """The sha256 of the PDF the signatory says they signed."""
+    has_pdf: bool = False
+
+
+Guard = Callable[[GuardContext], str | None]
+
+
+def _not_own_draft(ctx: GuardContext) -> str | None:
+    if ctx.actor_id in ctx.version_author_ids:
+        return "a reviewer cannot approve a document they wrote a version of"
+    return None
+
+
+def _reason_given(ctx: GuardContext) -> str | None:
+    if not (ctx.reason and ctx.reason.strip()):
+        return "a reason is required when requesting changes"
+    return None
+
+
+def _has_signatories(ctx: GuardContext) -> str | None:
+    if not ctx.signatory_ids:
+        return "the document has no designated signatories"
+    return None
+
+
+def _has_pdf(ctx: GuardContext) -> str | None:
+    if not ctx.has_pdf:
+        return "the version has no rendered PDF"
+    return None
+
+
+def _next_signatory(ctx: GuardContext) -> str | None:
+    if ctx.signed_count >= len(ctx.signatory_ids):
+        return "every designated signatory has already signed"
+    if ctx.signatory_ids[ctx.signed_count] != ctx.actor_id:
+        return "it is not this person's turn to sign: signatories sign in the set order"
+    return None
+
+
+def _same_pdf(ctx: GuardContext) -> str | None:
+    if ctx.expected_pdf_sha256 is None:
+        return "no PDF has been frozen for signing"
+    if ctx.presented_pdf_sha256 != ctx.expected_pdf_sha256:
+        return "the PDF presented for signing is not the one awaiting signatures (sha256 differs)"
+    return None
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[Status]
+    target: Status
+    roles: frozenset[Role]
+    guards: tuple[Guard, ...] = ()
+    target_until_complete: Status | None = None
+    """For ``sign``: the status kept until the last designated signatory has signed."""
+    needs_reason: bool = False
+    label_pl: str = ""
+    label_en: str = ""
+    doc: str = field(default="", compare=False)
+
+
+_S = Status
+_R = Role
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        Action.EDIT,
+        frozenset({_S.DRAFT, _S.CHANGES_REQUESTED, _S.APPROVED}),
+        _S.DRAFT,
+        frozenset({_R.AUTHOR}),
+        label_pl="Edytuj",
+        label_en="Edit",
+        doc="Any edit makes a new version; after approval it returns to draft and voids approvals.",
+    ),
+    Transition(
+        Action.SUBMIT,
+        frozenset({_S.DRAFT, _S.CHANGES_REQUESTED}),
+        _S.IN_REVIEW,
+        frozenset({_R.AUTHOR}),
+        guards=(_has_signatories,),
+        label_pl="Przekaż do recenzji",
+        label_en="Submit for review",
+    ),
+    Transition(
+        Action.APPROVE,
+        frozenset({_S.IN_REVIEW}),
+        _S.APPROVED,
+        frozenset({_R.REVIEWER}),
+        guards=(_not_own_draft, _has_pdf),
+        label_pl="Zatwierdź",
+        label_en="Approve",
+    ),
+    Transition(
+        Action.REQUEST_CHANGES,
+        frozenset({_S.IN_REVIEW}),
+        _S.CHANGES_REQUESTED,
+        frozenset({_R.REVIEWER}),
+        guards=(_reason_given,),
+        needs_reason=True,
+        label_pl="Poproś o zmiany",
+        label_en="Request changes",
+    ),
+    Transition(
+        Action.REQUEST_SIGNATURES,
+        frozenset({_S.APPROVED}),
+        _S.AWAITING_SIGNATURES,
+        frozenset({_R.AUTHOR, _R.REVIEWER}),
+        guards=(_has_signatories, _has_pdf),
+        label_pl="Przekaż do podpisu",
+        label_en="Send for signatures",
+    ),
+    Transition(
+        Action.SIGN,
+        frozenset({_S.AWAITING_SIGNATURES}),
+        _S.SIGNED,
+        frozenset({_R.SIGNATORY}),
+        guards=(_next_signatory, _same_pdf),
+        target_until_complete=_S.AWAITING_SIGNATURES,
+        label_pl="Podpisz",
+        label_en="Sign",
+    ),
+    Transition(
+        Action.ARCHIVE,
+        frozenset({_S.SIGNED}),
+        _S.ARCHIVED,
+        frozenset({_R.ARCHIVIST}),
+        label_pl="Archiwizuj",
+        label_en="Archive",
+    ),
+    Transition(
+        Action.WITHDRAW,
+        frozenset({_S.DRAFT, _S.IN_REVIEW, _S.CHANGES_REQUESTED}),
+        _S.WITHDRAWN,
+        frozenset({_R.AUTHOR, _R.ADMIN}),
+        needs_reason=False,
+        label_pl="Wycofaj",
+        label_en="Withdraw",
+    ),
+)
+
+_BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+
+def transition_for(action: Action) -> Transition:
+    return _BY_ACTION[action]
+
+
+def actions_from(status: Status) -> list[Action]:
+    """Every action the table offers in this status, whoever asks."""
+    return [t.action for t in TRANSITIONS if status in t.sources]
+
+
+def refusal(transition: Transition, ctx: GuardContext) -> str | None:
+    """The first reason the actor may not take this transition, or None."""
+    if not (transition.roles & ctx.actor_roles):
+        wanted = ", ".join(sorted(transition.roles))
+        return f"action '{transition.action}' needs one of the roles: {wanted}"
+    for guard in transition.guards:
+        reason = guard(ctx)
+        if reason is not None:
+            return reason
+    return None
+
+
+def allowed_actions(status: Status, ctx: GuardContext) -> list[Action]:
+    """The actions this actor could take now. Guards that depend on input the actor has not
+    given yet (a reason, the sha256 they will sign) are left to the moment they act."""
+    deferred: set[Guard] = {_reason_given, _same_pdf}
+    result = []
+    for t in TRANSITIONS:
+        if status not in t.sources or not (t.roles & ctx.actor_roles):
+            continue
+        if all(g in deferred or g(ctx) is None for g in t.guards):
+            result.append(t.action)
+    return result
