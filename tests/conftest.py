@@ -1,0 +1,76 @@
+"""Shared fixtures: every workflow test runs against a real SQLite file and a real
+PostgreSQL database (a throwaway cluster), migrated with Alembic and loaded with the demo
+data. Set ESTRATEGIA_TEST_BACKENDS=sqlite to skip PostgreSQL on a machine without it."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pg import Cluster, start_cluster, stop_cluster
+from workflow.config import Settings
+from workflow.converter import PdfConverter, WarmConverterPool
+from workflow.demo_data import DemoIds, load_demo_data
+from workflow.identity import Actor, load_actor
+from workflow.migrate import upgrade
+from workflow.runtime import Runtime, build_runtime
+
+BACKENDS = os.environ.get("ESTRATEGIA_TEST_BACKENDS", "sqlite,postgresql").split(",")
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        stop_cluster(cluster)
+
+
+@pytest.fixture(scope="session")
+def shared_converter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PdfConverter]:
+    """One warm LibreOffice for the whole session; it starts on the first conversion."""
+    pool = WarmConverterPool(1, workdir=tmp_path_factory.mktemp("converter"), timeout=120)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    url = ""
+    if request.param == "postgresql":
+        cluster: Cluster = request.getfixturevalue("pg_cluster")
+        name = f"t{next(_counter)}"
+        cluster.psql(f"CREATE DATABASE {name}")
+        url = cluster.url(name)
+    return Settings(var_dir=tmp_path / "var", database_url=url, secret_key="test-secret")
+
+
+@pytest.fixture
+def rt(settings: Settings, shared_converter: PdfConverter) -> Iterator[Runtime]:
+    """A migrated, empty database and its runtime."""
+    upgrade(settings)
+    runtime = build_runtime(settings, converter=shared_converter)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@pytest.fixture
+def demo(rt: Runtime) -> DemoIds:
+    return load_demo_data(rt)
+
+
+@pytest.fixture
+def actors(rt: Runtime, demo: DemoIds) -> dict[str, Actor]:
+    """The demo people as actors: prezes, recenzent, autor, archiwista, prezydent, wojt."""
+    with rt.sessions() as session:
+        return {key: load_actor(session, uid) for key, uid in demo.people.items()}
