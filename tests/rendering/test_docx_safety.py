@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zipfile
+
+import pytest
+
+from workflow.docx_safety import check_docx_upload
+from workflow.errors import InvalidInput
+
+from .helpers import make_docx, rezip
+
+XXE = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    b"<w:body><w:p><w:r><w:t>&xxe;</w:t></w:r></w:p></w:body></w:document>"
+)
+
+
+def refused(data: bytes, filename: str = "wzor.docx", **limits: int) -> str:
+    with pytest.raises(InvalidInput) as caught:
+        check_docx_upload(data, filename=filename, **limits)
+    assert caught.value.field == "file"
+    return caught.value.reason
+
+
+@pytest.fixture(scope="module")
+def plain() -> bytes:
+    return make_docx("Zażółć gęślą jaźń")
+
+
+def test_real_templates_pass(letter_template: bytes, strategy_template: bytes) -> None:
+    check_docx_upload(letter_template, filename="list_intencyjny.docx")
+    check_docx_upload(strategy_template, filename="E_STRATEGIA.DOCX")
+
+
+def test_too_large(plain: bytes) -> None:
+    assert "larger than" in refused(plain + b"\0" * 2048, max_bytes=len(plain) + 1024)
+    assert "larger than 10 MB" in refused(b"\0" * (10 * 1024 * 1024 + 1))
+
+
+def test_wrong_name(plain: bytes) -> None:
+    assert refused(plain, "wzor.docm") == "not a .docx file name"
+    assert refused(plain, "wzor.pdf") == "not a .docx file name"
+
+
+def test_not_a_zip() -> None:
+    assert "not a zip" in refused(b"%PDF-1.7 this is no docx", "wzor.docx")
+
+
+def test_zip_bomb_by_ratio(plain: bytes) -> None:
+    bomb = rezip(plain, {"word/media/zeros.bin": b"\0" * (20 * 1024 * 1024)})
+    assert len(bomb) < 100 * 1024  # 20 MB of zeros deflate to about 20 kB
+    assert "compression ratio" in refused(bomb)
+
+
+def test_zip_bomb_by_total_size(plain: bytes) -> None:
+    noise = os.urandom(2 * 1024 * 1024)  # incompressible: no ratio alarm, just big
+    big = rezip(plain, {"word/media/a.bin": noise, "word/media/b.bin": noise})
+    assert "expands to more than 3 MB" in refused(
+        big, max_bytes=20 * 1024 * 1024, max_uncompressed=3 * 1024 * 1024
+    )
+
+
+def test_zip_bomb_that_lies_about_its_size(plain: bytes) -> None:
+    """The directory claims 1 kB; inflating shows more. Caught while reading."""
+    honest = rezip(plain, {"word/media/big.bin": b"\0" * (512 * 1024)})
+    lying = _patch_declared_size(honest, "word/media/big.bin", 1024)
+    assert "declared size" in refused(lying) or "corrupt" in refused(lying)
+
+
+def _patch_declared_size(data: bytes, name: str, size: int) -> bytes:
+    """Rewrite the uncompressed size of one member in both its local and central headers."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(name)
+    patched = bytearray(data)
+    struct.pack_into("<I", patched, info.header_offset + 22, size)  # local header
+    central = data.index(b"PK\x01\x02")
+    while True:  # find this member's central directory entry
+        name_length = struct.unpack_from("<H", data, central + 28)[0]
+        if data[central + 46 : central + 46 + name_length] == name.encode():
+            break
+        central = data.index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", patched, central + 24, size)
+    return bytes(patched)
+
+
+def test_xxe_in_the_document(plain: bytes) -> None:
+    assert "DOCTYPE" in refused(rezip(plain, {"word/document.xml": XXE}))
+
+
+def test_doctype_hidden_in_utf16(plain: bytes) -> None:
+    utf16 = XXE.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-16"?>')
+    assert "DOCTYPE" in refused(rezip(plain, {"word/styles.xml": utf16.decode().encode("utf-16")}))
+
+
+def test_billion_laughs_in_a_relationship_part(plain: bytes) -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><r>&lol2;</r>'
+    )
+    assert "DOCTYPE" in refused(rezip(plain, {"_rels/.rels": laughs}))
+
+
+def test_malformed_xml(plain: bytes) -> None:
+    assert "not well-formed" in refused(
+        rezip(plain, {"word/document.xml": b"<w:document><w:body>"})
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../etc/cron.d/evil", "/etc/passwd", "word\\..\\evil.xml", "C:/evil.xml", "word/./x.xml"],
+)
+def test_path_traversal(plain: bytes, name: str) -> None:
+    assert "unsafe path" in refused(rezip(plain, {name: b"x"}))
+
+
+def test_missing_parts(plain: bytes) -> None:
+    assert "word/document.xml is missing" in refused(rezip(plain, drop=("word/document.xml",)))
+    assert "[Content_Types].xml is missing" in refused(rezip(plain, drop=("[Content_Types].xml",)))
+
+
+def test_macros(plain: bytes) -> None:
+    assert "macros" in refused(rezip(plain, {"word/vbaProject.bin": b"\0" * 16}))
+
+
+def test_encrypted_entries(plain: bytes) -> None:
+    patched = bytearray(plain)
+    central = plain.index(b"PK\x01\x02")  # first member's central directory entry
+    flags = struct.unpack_from("<H", plain, central + 8)[0]
+    struct.pack_into("<H", patched, central + 8, flags | 0x1)  # "encrypted"
+    assert "encrypted" in refused(bytes(patched))
