@@ -1,0 +1,205 @@
+"""``sign_pdf``: one signatory signs their field, up to PAdES B-LTA.
+
+The document must have been frozen with :func:`~signatures.fields.prepare_for_signing`
+(or otherwise carry an empty signature field). Everything that can be checked is checked
+before the key is used: the field (exists, empty, in order, document not locked), the
+signer's certificate (trusted, valid, not revoked) and, for B-T and above, that a TSA is
+configured. A failure at any point raises; a half-signed PDF is never returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import SignatureError, TimestampUnavailable
+from .fields import check_can_sign, document_identifier, list_signature_fields, read_pdf
+from .ltv import (
+    Network,
+    add_long_term_data,
+    check_signer_certificate,
+    find_cause,
+    token_allowance,
+)
+from .profiles import PadesLevel, ServiceUrls, SignerProfile, TrustSettings
+from .stamp import stamp_style, stamp_text
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.signers import PdfSignatureMetadata, Signer
+
+    from .keys import KeySource
+
+__all__ = ["async_sign_pdf", "sign_pdf"]
+
+MD_ALGORITHM = "sha256"
+_T = TypeVar("_T")
+
+
+def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine from synchronous code (the sync API's entry point)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    coro.close()
+    raise RuntimeError("called from a running event loop: use the async_* variant")
+
+
+def signature_metadata(
+    reader: PdfFileReader, *, field_name: str, profile: SignerProfile
+) -> PdfSignatureMetadata:
+    """pyHanko metadata for a PAdES signature; the first signature certifies the document."""
+    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+    from pyhanko.sign.signers import PdfSignatureMetadata
+
+    fields = list_signature_fields(reader)
+    first = not any(f.signed for f in fields)
+    target = next(f for f in fields if f.name == field_name)
+    final = target.locks_document or (target.position is None and first)
+    return PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm=MD_ALGORITHM,
+        subfilter=SigSeedSubFilter.PADES,
+        certify=first,
+        docmdp_permissions=MDPPerm.NO_CHANGES if final else MDPPerm.FILL_FORMS,
+        name=profile.full_name,
+        reason=profile.reason,
+        location=profile.location,
+    )
+
+
+def reserved_size(signer: Signer, *, tsa_url: str | None) -> int:
+    """Hex characters to reserve for the CMS container, without pyHanko's dry run."""
+    certs = sum(len(c.dump()) for c in signer.cert_registry)
+    cert = signer.signing_cert
+    if cert is not None and all(c.dump() != cert.dump() for c in signer.cert_registry):
+        certs += len(cert.dump())
+    key_bytes = 512
+    if cert is not None and cert.public_key.algorithm == "rsa":
+        key_bytes = cert.public_key.bit_size // 8 + 16
+    der = certs + key_bytes + 2048  # signed attributes and CMS structure
+    if tsa_url is not None:
+        der += token_allowance(tsa_url)
+    return 2 * der
+
+
+async def async_sign_pdf(
+    pdf: bytes,
+    *,
+    key: KeySource,
+    field_name: str,
+    profile: SignerProfile,
+    trust: TrustSettings,
+    level: PadesLevel = PadesLevel.B_LTA,
+    services: ServiceUrls | None = None,
+    document_id: str | None = None,
+) -> bytes:
+    """Asynchronous :func:`sign_pdf`."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.general import SigningError
+    from pyhanko.sign.signers import PdfSigner
+
+    reader = read_pdf(pdf)
+    check_can_sign(reader, field_name)
+    if level.timestamped and (services is None or not services.tsa_url):
+        raise TimestampUnavailable(f"{level.value} needs a TSA: pass services=ServiceUrls(...)")
+    signer = key.signer()
+    meta = signature_metadata(reader, field_name=field_name, profile=profile)
+    text = stamp_text(
+        profile,
+        signed_at=datetime.now(UTC),
+        document_id=document_id or document_identifier(reader),
+    )
+    async with Network(services) as network:
+        await check_signer_certificate(signer, trust, network)
+        timestamper = network.timestamper() if level.timestamped else None
+        pdf_signer = PdfSigner(meta, signer, timestamper=timestamper, stamp_style=stamp_style())
+        tsa_url = services.tsa_url if services is not None and level.timestamped else None
+        reserve: int | None = reserved_size(signer, tsa_url=tsa_url)
+        while True:
+            # Reuse the reader that did the checks (its parsed objects are cached); a
+            # retry starts from a fresh one, since signing edits the cached objects.
+            writer = IncrementalPdfFileWriter.from_reader(reader)
+            try:
+                output = await pdf_signer.async_sign_pdf(
+                    writer,
+                    existing_fields_only=True,
+                    bytes_reserved=reserve,
+                    appearance_text_params={"body": text},
+                )
+                break
+            except SignatureError:
+                raise
+            except SigningError as exc:
+                found = find_cause(exc, SignatureError)
+                if found is not None:
+                    raise found from exc
+                if reserve is not None and "larger than expected" in str(exc):
+                    reserve = None  # our estimate was too small: let pyHanko measure
+                    reader = read_pdf(pdf)
+                    continue
+                raise SignatureError(f"signing failed: {exc}") from exc
+            except Exception as exc:
+                found = find_cause(exc, SignatureError)
+                if found is not None:
+                    raise found from exc
+                raise
+        signed: bytes = output.getvalue()
+        if level.long_term:
+            signed = await add_long_term_data(
+                signed,
+                trust=trust,
+                network=network,
+                archive_timestamp=level is PadesLevel.B_LTA,
+                md_algorithm=MD_ALGORITHM,
+            )
+    return signed
+
+
+def sign_pdf(
+    pdf: bytes,
+    *,
+    key: KeySource,
+    field_name: str,
+    profile: SignerProfile,
+    trust: TrustSettings,
+    level: PadesLevel = PadesLevel.B_LTA,
+    services: ServiceUrls | None = None,
+    document_id: str | None = None,
+) -> bytes:
+    """Sign ``field_name`` of ``pdf`` with ``key``; return the new PDF (incremental update).
+
+    :param key: where the key lives (:class:`~signatures.keys.Pkcs12Key`, PKCS#11, CSC);
+        kept loaded by the caller across calls.
+    :param field_name: an empty signature field, normally created by
+        :func:`~signatures.fields.prepare_for_signing`; the first signature certifies the
+        document, the last one locks it.
+    :param profile: who signs: name and function for the visible stamp, reason, location.
+    :param trust: roots the signer's certificate must chain to (checked before signing).
+    :param level: PAdES baseline level; B-T and above need ``services``.
+    :param services: TSA URL and timeouts; OCSP/CRL URLs come from the certificates.
+        Without services, revocation is not checked before signing (B-B only).
+    :param document_id: text for the stamp's "Identyfikator dokumentu" line; default: from
+        the PDF's permanent file identifier (:func:`~signatures.fields.document_identifier`).
+    :raises UnreadablePdf: ``pdf`` is not a readable PDF.
+    :raises FieldProblem: no such field, already signed, out of order, document locked.
+    :raises KeyAccessError: the key cannot be used.
+    :raises CertificateProblem: the certificate is expired, revoked or untrusted.
+    :raises TimestampUnavailable: no TSA configured, or it failed.
+    :raises RevocationUnavailable: OCSP/CRL could not be obtained.
+    """
+    return run_sync(
+        async_sign_pdf(
+            pdf,
+            key=key,
+            field_name=field_name,
+            profile=profile,
+            trust=trust,
+            level=level,
+            services=services,
+            document_id=document_id,
+        )
+    )
