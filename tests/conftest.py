@@ -11,13 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from signatures import PadesLevel
+from signatures.pki import create_demo_pki
+from signatures.services import DemoServices
+from tests.pdfsig import Pdfsig
 from tests.pg import Cluster, start_cluster, stop_cluster
+from tests.support import free_port
 from workflow.config import Settings
 from workflow.converter import PdfConverter, WarmConverterPool
 from workflow.demo_data import DemoIds, load_demo_data
 from workflow.identity import Actor, load_actor
 from workflow.migrate import upgrade
 from workflow.runtime import Runtime, build_runtime
+from workflow.trust import SigningEnvironment, demo_signatories
 
 BACKENDS = os.environ.get("ESTRATEGIA_TEST_BACKENDS", "sqlite,postgresql").split(",")
 _counter = itertools.count()
@@ -42,6 +48,34 @@ def shared_converter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PdfCo
         pool.close()
 
 
+@pytest.fixture(scope="session")
+def signing_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningEnvironment]:
+    """The demo PKI of the demo signatories, its TSA/OCSP/CRL on a free loopback port."""
+    pki = create_demo_pki(
+        tmp_path_factory.mktemp("pki"),
+        signatories=demo_signatories(),
+        base_url=f"http://127.0.0.1:{free_port()}",
+    )
+    env = SigningEnvironment(
+        trust=pki.trust_settings(),
+        services=pki.service_urls(),
+        level=PadesLevel.B_LTA,
+        demo_pki=pki,
+        _demo_services=DemoServices(pki).start(),
+    )
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+@pytest.fixture(scope="session")
+def pdfsig_app(tmp_path_factory: pytest.TempPathFactory, signing_env: SigningEnvironment) -> Pdfsig:
+    """poppler's pdfsig trusting the root of the application's demo PKI."""
+    assert signing_env.demo_pki is not None
+    return Pdfsig(tmp_path_factory.mktemp("pdfsig"), signing_env.demo_pki.cert_path("root"))
+
+
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     url = ""
@@ -54,10 +88,12 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def rt(settings: Settings, shared_converter: PdfConverter) -> Iterator[Runtime]:
+def rt(
+    settings: Settings, shared_converter: PdfConverter, signing_env: SigningEnvironment
+) -> Iterator[Runtime]:
     """A migrated, empty database and its runtime."""
     upgrade(settings)
-    runtime = build_runtime(settings, converter=shared_converter)
+    runtime = build_runtime(settings, converter=shared_converter, signing=signing_env)
     try:
         yield runtime
     finally:

@@ -30,7 +30,20 @@ class Settings(BaseSettings):
     soffice: str = "soffice"
     uno_python: str = "/usr/bin/python3"
     max_upload_bytes: int = 10 * 1024 * 1024
-    demo: bool = Field(default=True, description="Demo PKI and demo services on loopback.")
+    demo: bool = Field(
+        default=True,
+        description="Demo PKI under var_dir with its TSA/OCSP/CRL served on loopback, and "
+        "server-held demo keys for the demo signatories. Off in production.",
+    )
+    demo_services_port: int = Field(default=8765, description="Port of the demo TSA/OCSP/CRL.")
+    signature_level: str = Field(default="B-LTA", description="PAdES level of new signatures.")
+    tsa_url: str = Field(default="", description="Production: the TSP's RFC 3161 endpoint.")
+    trust_roots: tuple[Path, ...] = Field(
+        default=(), description="Production: PEM files of trusted roots for signers."
+    )
+    tsa_trust_roots: tuple[Path, ...] = Field(
+        default=(), description="Production: PEM certificates trusted as timestamp anchors."
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -54,11 +67,18 @@ class Settings(BaseSettings):
         """The configured key, or one generated once and kept in var_dir (mode 0600)."""
         if self.secret_key:
             return self.secret_key
+        import os
         import secrets
 
         path = self.var_dir / "secret_key"
-        if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            # Created readable by the owner only, and by exactly one of several workers
+            # starting together; the others read what it wrote.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
         return path.read_text().strip()

@@ -96,9 +96,17 @@ def load_actor(session: Session, user_id: int) -> Actor:
     )
 
 
+# Checked against when the account does not exist, so that an unknown email costs the same
+# scrypt time as a wrong password and accounts cannot be found by timing.
+_DUMMY_HASH = hash_password("no such account")
+
+
 def authenticate_password(session: Session, email: str, password: str) -> Actor | None:
     user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not user.is_active or not check_password(password, user.password_hash):
+    if user is None or not user.is_active:
+        check_password(password, _DUMMY_HASH)
+        return None
+    if not check_password(password, user.password_hash):
         return None
     return load_actor(session, user.id)
 
@@ -107,12 +115,14 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(session: Session, *, user_id: int, name: str) -> str:
-    """Make a token; the plain value is returned once and only its hash is kept."""
+def create_api_token(session: Session, *, user_id: int, name: str) -> tuple[int, str]:
+    """Make a token: (its id, the plain value). The value is shown once; only its hash is
+    kept."""
     token = "est_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user_id, name=name, token_sha256=_token_hash(token)))
+    row = ApiToken(user_id=user_id, name=name, token_sha256=_token_hash(token))
+    session.add(row)
     session.flush()
-    return token
+    return row.id, token
 
 
 def authenticate_token(session: Session, token: str) -> Actor | None:
@@ -133,7 +143,8 @@ def revoke_api_token(session: Session, *, user_id: int, token_id: int) -> None:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user_id:
         raise NotFound("API token")
-    row.revoked_at = datetime.now(UTC)
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
 
 
 def visible_documents_clause(actor: Actor) -> ColumnElement[bool]:

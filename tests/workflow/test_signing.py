@@ -1,0 +1,178 @@
+"""Signing in the workflow: freeze, sign in order on the exact PDF, validate what was signed."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from signatures import ExternalSignatureProblem, PadesLevel, list_signature_fields, validate_pdf
+from tests.pdfsig import Pdfsig, assert_pdfsig_valid
+from tests.workflow.helpers import rybnik_letter
+from workflow import audit
+from workflow.db import transaction
+from workflow.demo_data import DemoIds
+from workflow.documents import get_document, get_file
+from workflow.errors import GuardRefused, NotPermitted, TransitionNotAllowed
+from workflow.identity import Actor
+from workflow.lifecycle import transition
+from workflow.runtime import Runtime
+from workflow.signing import (
+    begin_external_signature,
+    complete_external_signature,
+    sign_with_demo_key,
+)
+from workflow.states import Status
+from workflow.views import DocumentView
+
+
+def _awaiting(rt: Runtime, actors: dict[str, Actor], demo: DemoIds) -> DocumentView:
+    doc = rybnik_letter(rt, actors, demo)
+    transition(rt, actor=actors["autor"], document_id=doc.id, action="submit")
+    transition(rt, actor=actors["recenzent"], document_id=doc.id, action="approve")
+    return transition(rt, actor=actors["autor"], document_id=doc.id, action="request_signatures")
+
+
+def test_request_signatures_freezes_the_approved_pdf_with_every_field(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds
+) -> None:
+    doc = _awaiting(rt, actors, demo)
+    assert doc.status == Status.AWAITING_SIGNATURES
+    frozen = rt.blobs.get(doc.frozen_pdf_sha256 or "")
+    approved = rt.blobs.get(doc.current_version.pdf_sha256 or "")
+    assert frozen.startswith(approved)  # an incremental update of exactly what was approved
+    fields = list_signature_fields(frozen)
+    assert [(f.name, f.signed) for f in fields] == [("podpis-1", False), ("podpis-2", False)]
+    with transaction(rt.sessions) as s:
+        record = audit.export(s, document_id=doc.id)[-1]
+    assert record["action"] == "document.request_signatures"
+    assert record["payload"]["approved_pdf_sha256"] == doc.current_version.pdf_sha256
+
+
+def test_officials_sign_in_order_on_the_exact_pdf(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds, pdfsig_app: Pdfsig
+) -> None:
+    doc = _awaiting(rt, actors, demo)
+    frozen_sha = doc.current_pdf_sha256 or ""
+    with pytest.raises(GuardRefused, match="not this person's turn"):
+        sign_with_demo_key(
+            rt, actor=actors["prezydent"], document_id=doc.id, presented_pdf_sha256=frozen_sha
+        )
+    with pytest.raises(GuardRefused, match="sha256 differs"):
+        sign_with_demo_key(
+            rt, actor=actors["prezes"], document_id=doc.id, presented_pdf_sha256="0" * 64
+        )
+    with pytest.raises(NotPermitted):
+        sign_with_demo_key(
+            rt, actor=actors["autor"], document_id=doc.id, presented_pdf_sha256=frozen_sha
+        )
+    assert (
+        get_document(rt, actor=actors["autor"], document_id=doc.id).lock_version == doc.lock_version
+    )
+
+    first = sign_with_demo_key(
+        rt, actor=actors["prezes"], document_id=doc.id, presented_pdf_sha256=frozen_sha
+    )
+    assert first.status == Status.AWAITING_SIGNATURES
+    assert first.signatories[0].signed_at is not None and first.signatories[1].signed_at is None
+    with pytest.raises(GuardRefused, match="sha256 differs"):  # the frozen PDF is stale now
+        sign_with_demo_key(
+            rt, actor=actors["prezydent"], document_id=doc.id, presented_pdf_sha256=frozen_sha
+        )
+    final = sign_with_demo_key(
+        rt, actor=actors["prezydent"], document_id=doc.id,
+        presented_pdf_sha256=first.current_pdf_sha256 or "",
+    )  # fmt: skip
+    assert final.status == Status.SIGNED
+
+    pdf, name, _ = get_file(
+        rt, actor=actors["prezydent"], document_id=doc.id, version=None, fmt="signed"
+    )
+    assert name.endswith("-podpisany.pdf")
+    report = validate_pdf(pdf, trust=rt.signing.trust)
+    assert report.valid, [s.problems for s in report.signatures]
+    assert [s.signer for s in report.signatures] == ["Patrycja Sass-Staniszewska", "Piotr Kuczera"]
+    assert report.pades_level == PadesLevel.B_LTA
+    assert report.signatures[0].certification is not None and report.signatures[1].locks_document
+    assert_pdfsig_valid(pdfsig_app(pdf), 2)
+    stamps = subprocess.run(
+        ["pdftotext", "-f", "3", "-l", "3", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Prezydent Miasta Rybnika" in stamps and "Prezes Zarządu e-Izby" in stamps
+
+    with pytest.raises(TransitionNotAllowed):
+        sign_with_demo_key(
+            rt, actor=actors["prezydent"], document_id=doc.id,
+            presented_pdf_sha256=final.current_pdf_sha256 or "",
+        )  # fmt: skip
+    with transaction(rt.sessions) as s:
+        signs = [r for r in audit.export(s, document_id=doc.id) if r["action"] == "document.sign"]
+        assert audit.verify(s).ok
+    assert [r["payload"]["signer"] for r in signs] == [
+        "Patrycja Sass-Staniszewska",
+        "Piotr Kuczera",
+    ]
+    assert signs[1]["payload"]["level"] == "B-LTA" and signs[1]["payload"]["to_status"] == "signed"
+    assert "CN=Piotr Kuczera" in signs[1]["payload"]["certificate"]["subject"] or (
+        "Piotr Kuczera" in signs[1]["payload"]["certificate"]["subject"]
+    )
+
+    archived = transition(rt, actor=actors["archiwista"], document_id=doc.id, action="archive")
+    assert archived.status == Status.ARCHIVED
+
+
+def _sign_digest_as_a_card(rt: Runtime, key_id: str, digest_b64: str) -> bytes:
+    """What a smart card does: a raw RSA PKCS#1 v1.5 signature over a given SHA-256."""
+    pki = rt.signing.demo_pki
+    assert pki is not None
+    key = serialization.load_pem_private_key(pki.key_path(key_id).read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+    return key.sign(base64.b64decode(digest_b64), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+
+
+def test_external_signing_never_needs_the_key_on_the_server(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds, pdfsig_app: Pdfsig
+) -> None:
+    doc = _awaiting(rt, actors, demo)
+    pki = rt.signing.demo_pki
+    assert pki is not None
+    chain = b"".join(pki.cert_path(n).read_bytes() for n in ("prezes", "intermediate", "root"))
+    with pytest.raises(GuardRefused, match="issued to 'Piotr Kuczera'"):
+        begin_external_signature(
+            rt, actor=actors["prezes"], document_id=doc.id,
+            presented_pdf_sha256=doc.current_pdf_sha256 or "",
+            certificate_chain=pki.cert_path("prezydent").read_bytes(),
+        )  # fmt: skip
+    step = begin_external_signature(
+        rt, actor=actors["prezes"], document_id=doc.id,
+        presented_pdf_sha256=doc.current_pdf_sha256 or "", certificate_chain=chain,
+    )  # fmt: skip
+    assert step.field_name == "podpis-1" and step.level == "B-LTA"
+
+    before = get_document(rt, actor=actors["prezes"], document_id=doc.id)
+    with pytest.raises(ExternalSignatureProblem):  # a value that does not verify
+        complete_external_signature(
+            rt, actor=actors["prezes"], document_id=doc.id, session_id=step.session_id,
+            signature_value=b"\x00" * 256,
+        )  # fmt: skip
+    after = get_document(rt, actor=actors["prezes"], document_id=doc.id)
+    assert (after.current_pdf_sha256, after.lock_version) == (
+        before.current_pdf_sha256, before.lock_version,
+    )  # fmt: skip
+
+    value = _sign_digest_as_a_card(rt, "prezes", step.digest_to_sign)
+    signed = complete_external_signature(
+        rt, actor=actors["prezes"], document_id=doc.id, session_id=step.session_id,
+        signature_value=value,
+    )  # fmt: skip
+    assert signed.signatories[0].signed_at is not None
+    signed_pdf = rt.blobs.get(signed.current_pdf_sha256 or "")
+    report = validate_pdf(signed_pdf, trust=rt.signing.trust)
+    assert report.signatures[0].signer == "Patrycja Sass-Staniszewska"
+    assert_pdfsig_valid(pdfsig_app(signed_pdf), 1)
+    assert report.signatures[0].intact and report.signatures[0].trusted
