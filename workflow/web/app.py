@@ -1,0 +1,89 @@
+"""The FastAPI application, built by ``create_app(settings)``; nothing is built at import.
+
+uvicorn starts it through the factory ``workflow.web.app:app_from_env`` (``factory=True``),
+which reads the settings from the environment. The lifespan builds the ``Runtime`` (engine,
+blob store, converter) unless one is given, and closes what it built at shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from workflow.config import Settings
+from workflow.runtime import Runtime, build_runtime
+from workflow.web.deps import WebContext
+from workflow.web.errors import install_error_handlers
+from workflow.web.routes import (
+    actions,
+    auth,
+    comments,
+    directory,
+    documents,
+    health,
+    home,
+    signing,
+    templates,
+    verify,
+)
+from workflow.web.schemas import ErrorOut
+from workflow.web.security import SessionCodec
+from workflow.web.uploads import body_cap
+
+API_PREFIX = "/api/v1"
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in [
+        (401, "Not logged in, or the API token is unknown or revoked"),
+        (403, "Missing CSRF token, or the caller's role does not allow this"),
+        (404, "No such thing, or the caller may not know it exists"),
+        (409, "Not allowed in this status, refused by a guard, or changed by someone else"),
+        (422, "A named field or upload is wrong; nothing was stored"),
+    ]
+}
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    """The application. ``runtime``: one already built (tests, the CLI); it is then left
+    open at shutdown, as its owner closes it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        rt = runtime if runtime is not None else build_runtime(settings)
+        try:
+            codec = SessionCodec(settings.effective_secret_key())
+            yield {"web": WebContext(settings=settings, runtime=rt, sessions=codec)}
+        finally:
+            if runtime is None:
+                rt.close()
+
+    app = FastAPI(
+        title="estrategia",
+        summary="Document workflow for e-strategy agreements of e-Izba and local governments",
+        version="1",
+        openapi_url="/openapi.json",
+        # Swagger UI and ReDoc load their scripts from a CDN; the start page links the spec.
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        # A ceiling for every body; the template upload has its own, lower, 422 cap.
+        max_body_size=body_cap(settings) + 64 * 1024,
+        # No JSON without a JSON Content-Type: a cross-site form cannot post JSON.
+        strict_content_type=True,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(home.router)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    for module in (auth, directory, templates, documents, actions, comments, signing, verify):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn --factory workflow.web.app:app_from_env``."""
+    return create_app(Settings())
