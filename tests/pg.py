@@ -31,11 +31,13 @@ class Cluster:
         return f"postgresql+psycopg://postgres@/{database}?host={self.socket_dir}"
 
     def psql(self, sql: str, database: str = "postgres") -> None:
-        subprocess.run(
+        result = subprocess.run(
             ["psql", "-h", str(self.socket_dir), "-U", "postgres", "-d", database, "-v",
              "ON_ERROR_STOP=1", "-qc", sql],
-            check=True, capture_output=True,
+            check=False, capture_output=True, text=True,
         )  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"psql {sql!r} failed: {result.stderr.strip()}")
 
 
 def _as_postgres(argv: list[str]) -> list[str]:
