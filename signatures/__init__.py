@@ -9,11 +9,11 @@ Each official signs with their own key, in order, up to PAdES B-LTA, and anyone 
     report = validate_pdf(pdf, trust=trust)
     assert report.valid
 
-Modules: ``profiles`` (specifications), ``keys`` (where keys live), ``fields`` (freezing a
-document), ``stamp`` (visible stamps), ``signing`` (``sign_pdf``), ``external`` (two-step
-signing), ``ltv`` (trust services, validation data), ``validation`` / ``report``
-(``validate_pdf``), ``archive`` (renewing archive timestamps), ``pki`` / ``services``
-(the demo PKI and its TSA/OCSP/CRL), ``errors`` (the error tree).
+Modules: ``profiles`` (specifications), ``keys`` / ``pkcs11`` / ``csc`` (where keys
+live), ``fields`` (freezing a document), ``stamp`` (visible stamps), ``signing``
+(``sign_pdf``), ``external`` (two-step signing), ``ltv`` (trust services, validation data),
+``validation`` / ``report`` (``validate_pdf``), ``archive`` (renewing archive timestamps),
+``pki`` / ``services`` (the demo PKI and its TSA/OCSP/CRL), ``errors`` (the error tree).
 Importing this package has no side effects.
 """
 
@@ -22,6 +22,7 @@ from .archive import (
     async_renew_archive_timestamp,
     renew_archive_timestamp,
 )
+from .csc import CscClient, CscCredential, CscKey, RemoteSignerError
 from .errors import (
     CertificateProblem,
     CertificateReason,
@@ -47,6 +48,7 @@ from .fields import (
     prepare_for_signing,
 )
 from .keys import KeySource, PadesSignedAttributes, Pkcs12Key
+from .pkcs11 import Pkcs11Key
 from .profiles import FieldSpec, PadesLevel, ServiceUrls, SignerProfile, TrustSettings
 from .report import (
     CertificateInfo,
@@ -66,6 +68,9 @@ __all__ = [
     "CertificateProblem",
     "CertificateReason",
     "Coverage",
+    "CscClient",
+    "CscCredential",
+    "CscKey",
     "DocumentTimestampReport",
     "ExternalSignatureProblem",
     "FieldProblem",
@@ -75,8 +80,10 @@ __all__ = [
     "KeySource",
     "PadesLevel",
     "PadesSignedAttributes",
+    "Pkcs11Key",
     "Pkcs12Key",
     "PreparedSignature",
+    "RemoteSignerError",
     "RevocationStatus",
     "RevocationUnavailable",
     "ServiceUrls",

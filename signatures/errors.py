@@ -16,8 +16,10 @@ returns a half-signed PDF: the caller's input is untouched and nothing is writte
      ├── FieldProblem(field, reason)
      │                            no such signature field, already signed, out of order,
      │                            or the document is locked
-     └── ExternalSignatureProblem the stored state of a two-step signature is corrupt, or the
-                                  returned signature value does not match the certificate
+     ├── ExternalSignatureProblem the stored state of a two-step signature is corrupt, or the
+     │                            returned signature value does not match the certificate
+     └── RemoteSignerError        the remote signing service (``signatures.csc``) is unreachable,
+                                  timed out, or answered with an error or a malformed reply
 
 ``validate_pdf`` never raises for a *signed-but-invalid* PDF: it reports. It raises only
 ``UnreadablePdf`` for bytes that are not a PDF.

@@ -1,67 +1,37 @@
-"""Remote signing through a trust service provider's Cloud Signature Consortium API.
+"""The HTTP client of one CSC service: requests, authentication, decoding, errors.
 
-The key lives at the provider (a remote QSCD); we send it hashes and get signature values
-back. Two ways to use it:
-
-* :class:`CscKey` is a :class:`signatures.keys.KeySource`: its signer is a pyHanko
-  :class:`~pyhanko.sign.signers.csc_signer.CSCSigner`, so ``sign_pdf`` runs in-process and
-  the provider signs the hash of the signed attributes when pyHanko asks for it.
-* The hash-only flow: ``signatures.external.prepare_external_signature`` gives the digest
-  to sign, :meth:`CscClient.sign_hash` signs it at the provider (after
-  :meth:`CscClient.authorize`), ``complete_external_signature`` embeds the value. The
-  document never leaves the server, and the provider call can happen in another request.
-
-:class:`CscClient` speaks API v2 (``/csc/v2/...``, the default) and v1 (``/csc/v1/...``,
-version 1.0.4.0, which pyHanko and most deployed services implement). The differences it
-hides: ``hashes``/``hashAlgorithmOID``/``authData`` in v2 against ``hash``/``hashAlgo``/
-``PIN``/``OTP`` in v1, and ``auth.mode`` against ``authMode`` in credential info.
-
-Errors (all :class:`~signatures.errors.SignatureError`)::
-
-    SignatureError
-     ├── KeyAccessError       the provider refused us: bad or expired access token, wrong
-     │                        login, wrong PIN/OTP, credential disabled
-     └── RemoteSignerError    anything else: provider unreachable or timed out, HTTP or API
-                              error (``status``, ``error``, ``description``), malformed reply
+:class:`CscClient` posts JSON to the API methods of API v2 or v1 (hiding the differences
+between the two), logs in with HTTP Basic and keeps the access token (logging in again
+once when it expires), decodes the answers into :mod:`signatures.csc.models` values and
+turns failures into :class:`~signatures.errors.KeyAccessError` (the credential or token
+was refused) or :class:`~signatures.csc.errors.RemoteSignerError` (anything else).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal, Self
 
 import httpx
-from asn1crypto import algos
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import hashes
-from pyhanko.sign.signers import Signer
-from pyhanko.sign.signers.csc_signer import (
-    CSCAuthorizationInfo,
-    CSCAuthorizationManager,
-    CSCCredentialInfo,
-    CSCServiceSessionInfo,
-    CSCSigner,
+
+from ..errors import KeyAccessError
+from .errors import RemoteSignerError
+from .models import (
+    CscAuthorization,
+    CscCredential,
+    CscServiceInfo,
+    _algo_name,
+    _digest_oid,
+    _sign_algo_oid,
 )
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from .errors import KeyAccessError, SignatureError
-
-__all__ = [
-    "ApiVersion",
-    "CscAuthorization",
-    "CscClient",
-    "CscCredential",
-    "CscKey",
-    "CscServiceInfo",
-    "RemoteSignerError",
-]
+__all__ = ["ApiVersion", "CscClient"]
 
 ApiVersion = Literal["v1", "v2"]
 
@@ -82,125 +52,6 @@ _ACCESS_ERRORS = frozenset(
 _MAX_PAGES = 100  # credentials/list pages followed before giving up on a looping service
 
 
-class RemoteSignerError(SignatureError):
-    """The remote signing service failed or answered with an error.
-
-    ``status`` is the HTTP status (``None`` when the service could not be reached),
-    ``error`` and ``description`` the CSC ``error``/``error_description`` fields if any.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        endpoint: str = "",
-        status: int | None = None,
-        error: str | None = None,
-        description: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.endpoint = endpoint
-        self.status = status
-        self.error = error
-        self.description = description
-
-
-@dataclass(frozen=True)
-class CscServiceInfo:
-    """What ``info`` says about the service."""
-
-    specs: str
-    """The CSC API version the service implements, e.g. ``"2.0.0.2"``."""
-    name: str
-    description: str
-    region: str
-    auth_types: tuple[str, ...]
-    """``"basic"``, ``"oauth2code"``, ``"external"``... as listed by the service."""
-    methods: tuple[str, ...]
-    """The API methods the service implements, e.g. ``"signatures/signHash"``."""
-    raw: Mapping[str, Any] = field(repr=False)
-    """The whole answer."""
-
-
-@dataclass(frozen=True)
-class CscCredential:
-    """A signing credential: the key's certificate chain and what the key can do."""
-
-    credential_id: str
-    signing_cert: asn1_x509.Certificate = field(repr=False)
-    """The signer's certificate (the first one the service returns)."""
-    chain: tuple[asn1_x509.Certificate, ...] = field(repr=False)
-    """The rest of the chain as returned (issuing CAs, possibly the root)."""
-    key_algorithms: frozenset[str]
-    """Signature algorithms the key supports, as asn1crypto names (``"sha256_rsa"``,
-    ``"rsassa_pkcs1v15"``, ``"sha256_ecdsa"``...); unknown OIDs stay dotted."""
-    key_status: str
-    """``"enabled"`` or ``"disabled"``."""
-    key_length: int | None
-    auth_mode: str
-    """``"implicit"``, ``"explicit"`` (PIN/OTP in ``authorize``) or ``"oauth2code"``."""
-    scal: int
-    """Sole Control Assurance Level: 2 means every SAD is bound to the hashes it signs."""
-    multisign: int
-    """How many hashes one authorisation may cover."""
-    description: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def hash_pinning_required(self) -> bool:
-        """Whether ``authorize`` must be given the exact hashes (SCAL 2)."""
-        return self.scal >= 2
-
-    @property
-    def key_type(self) -> str:
-        """The public key algorithm: ``"rsa"``, ``"ec"``, ``"rsassa_pss"``..."""
-        return str(self.signing_cert.public_key.algorithm)
-
-    def cert_store(self) -> SimpleCertificateStore:
-        """The signer's certificate and the chain, to embed in a signature."""
-        return SimpleCertificateStore.from_certs([self.signing_cert, *self.chain])
-
-    def default_sign_algo(self, digest_algorithm: str = "sha256") -> str:
-        """The signature algorithm to ask for with ``digest_algorithm``, as an asn1crypto
-        name: ``<hash>_rsa`` (PKCS#1 v1.5) for RSA keys, ``<hash>_ecdsa`` for EC keys.
-
-        :raises RemoteSignerError: the key supports neither.
-        """
-        digest_algorithm = digest_algorithm.lower()
-        candidates = {
-            "rsa": (f"{digest_algorithm}_rsa", "rsassa_pkcs1v15"),
-            "ec": (f"{digest_algorithm}_ecdsa",),
-            "rsassa_pss": ("rsassa_pss",),
-        }.get(self.key_type, ())
-        for candidate in candidates:
-            if candidate in self.key_algorithms:
-                return candidate
-        raise RemoteSignerError(
-            f"credential {self.credential_id!r} offers no {digest_algorithm} signature for "
-            f"its {self.key_type} key (offers: {', '.join(sorted(self.key_algorithms))})"
-        )
-
-    def to_pyhanko(self) -> CSCCredentialInfo:
-        """The same facts as pyHanko's :class:`CSCCredentialInfo`."""
-        return CSCCredentialInfo(
-            signing_cert=self.signing_cert,
-            chain=list(self.chain),
-            supported_mechanisms=self.key_algorithms,
-            max_batch_size=self.multisign,
-            hash_pinning_required=self.hash_pinning_required,
-            response_data=dict(self.raw),
-        )
-
-
-@dataclass(frozen=True)
-class CscAuthorization:
-    """Signature activation data (SAD) from ``credentials/authorize``."""
-
-    sad: str = field(repr=False)
-    """Opaque; passed back in ``signatures/signHash``."""
-    expires_at: datetime | None = None
-
-
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -214,27 +65,6 @@ def _unb64(value: object, what: str, endpoint: str) -> bytes:
         raise RemoteSignerError(
             f"{endpoint}: {what} is not valid base64", endpoint=endpoint
         ) from exc
-
-
-def _algo_name(oid: str) -> str:
-    try:
-        return str(algos.SignedDigestAlgorithmId(oid).native)
-    except ValueError:
-        return oid
-
-
-def _sign_algo_oid(sign_algo: str) -> str:
-    try:
-        return str(algos.SignedDigestAlgorithmId(sign_algo).dotted)
-    except ValueError as exc:
-        raise ValueError(f"unknown signature algorithm {sign_algo!r}") from exc
-
-
-def _digest_oid(digest_algorithm: str) -> str:
-    try:
-        return str(algos.DigestAlgorithmId(digest_algorithm.lower()).dotted)
-    except ValueError as exc:
-        raise ValueError(f"unknown digest algorithm {digest_algorithm!r}") from exc
 
 
 class CscClient:
@@ -576,200 +406,6 @@ class CscClient:
     def close(self) -> None:
         """Release the connections. Idempotent."""
         self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class _ClientAuthorizationManager(CSCAuthorizationManager):
-    """Gets a SAD bound to the hashes about to be signed, through :class:`CscClient`."""
-
-    def __init__(
-        self,
-        *,
-        client: CscClient,
-        credential: CscCredential,
-        pin: str | None,
-        otp: str | None,
-    ) -> None:
-        super().__init__(
-            CSCServiceSessionInfo(
-                service_url=client.base_url,
-                credential_id=credential.credential_id,
-                api_ver=client.api_version,
-            ),
-            credential.to_pyhanko(),
-        )
-        self.client = client
-        self.credential = credential
-        self._pin = pin
-        self._otp = otp
-
-    def authorize_sync(self, digests: Sequence[bytes], digest_algorithm: str) -> CscAuthorization:
-        return self.client.authorize(
-            self.credential.credential_id,
-            digests,
-            hash_algorithm=digest_algorithm,
-            pin=self._pin,
-            otp=self._otp,
-        )
-
-    def forget(self) -> None:
-        self._pin = self._otp = None
-
-    async def authorize_signature(self, hash_b64s: list[str]) -> CSCAuthorizationInfo:
-        # pyHanko's batch path; its interface does not say the digest algorithm, and
-        # pyHanko signs with SHA-256 unless told otherwise. _CscSigner does not use it.
-        digests = [base64.b64decode(h) for h in hash_b64s]
-        loop = asyncio.get_running_loop()
-        auth = await loop.run_in_executor(None, self.authorize_sync, digests, "sha256")
-        return CSCAuthorizationInfo(sad=auth.sad, expires_at=auth.expires_at)
-
-
-class _CscSigner(CSCSigner):
-    """pyHanko's CSC signer with the HTTP exchange done by :class:`CscClient`.
-
-    pyHanko's own ``signHash`` call formats v1 requests only and turns every failure into a
-    bare ``SigningError``; delegating the exchange keeps v2 support and our error classes.
-    Mechanism selection, certificates and size estimates stay pyHanko's.
-    """
-
-    def __init__(self, *, auth_manager: _ClientAuthorizationManager, prefer_pss: bool) -> None:
-        super().__init__(
-            session=None,  # type: ignore[arg-type]  # unused: CscClient makes the HTTP calls
-            auth_manager=auth_manager,
-            prefer_pss=prefer_pss,
-        )
-        self._manager = auth_manager
-
-    def forget(self) -> None:
-        self._manager.forget()
-
-    def sign_digest(self, digest: bytes, digest_algorithm: str) -> bytes:
-        """Authorise and sign one digest at the provider (blocking)."""
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
-        params = mechanism["parameters"]
-        manager = self._manager
-        sad = manager.authorize_sync([digest], digest_algorithm)
-        [value] = manager.client.sign_hash(
-            manager.credential.credential_id,
-            [digest],
-            sad=sad,
-            sign_algo=str(mechanism["algorithm"].dotted),
-            hash_algorithm=digest_algorithm,
-            sign_algo_params=params.dump() if params.native is not None else None,
-        )
-        return value
-
-    async def async_sign_raw(
-        self, data: bytes, digest_algorithm: str, dry_run: bool = False
-    ) -> bytes:
-        if dry_run:
-            return bytes(self.est_raw_signature_size)
-        digest_algorithm = digest_algorithm.lower()
-        md = hashes.Hash(_HASHES[digest_algorithm]())
-        md.update(data)
-        digest = md.finalize()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self.sign_digest, digest, digest_algorithm)
-
-
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
-
-
-class CscKey:
-    """A credential at a CSC service, as a :class:`signatures.keys.KeySource`.
-
-    Build it with :meth:`open`. Each signature costs two calls to the service
-    (``credentials/authorize`` bound to the hash, then ``signatures/signHash``), so the
-    PIN/OTP given here is kept in memory until :meth:`close`.
-    """
-
-    def __init__(
-        self,
-        *,
-        client: CscClient,
-        credential: CscCredential,
-        signer: _CscSigner,
-        owns_client: bool,
-    ) -> None:
-        self.client = client
-        self.credential = credential
-        self._signer: _CscSigner | None = signer
-        self._owns_client = owns_client
-        self.description = f"CSC credential {credential.credential_id!r} at {client.base_url}"
-        """Which credential this is, for messages and logs."""
-
-    @classmethod
-    def open(
-        cls,
-        client: CscClient,
-        credential_id: str,
-        *,
-        pin: str | None = None,
-        otp: str | None = None,
-        prefer_pss: bool = False,
-        owns_client: bool = False,
-    ) -> Self:
-        """Fetch the credential's certificates and get ready to sign with it.
-
-        :param owns_client: close ``client`` with this key.
-        :raises KeyAccessError: the access token is refused, or the key is disabled.
-        :raises RemoteSignerError: unknown credential, service unreachable.
-        """
-        credential = client.credential_info(credential_id)
-        if credential.key_status != "enabled":
-            raise KeyAccessError(
-                f"CSC credential {credential_id!r} is {credential.key_status}, not enabled"
-            )
-        manager = _ClientAuthorizationManager(
-            client=client, credential=credential, pin=pin, otp=otp
-        )
-        signer = _CscSigner(auth_manager=manager, prefer_pss=prefer_pss)
-        return cls(client=client, credential=credential, signer=signer, owns_client=owns_client)
-
-    def signer(self) -> Signer:
-        """The pyHanko :class:`CSCSigner`; the same object on each call.
-
-        :raises KeyAccessError: the key was closed.
-        """
-        if self._signer is None:
-            raise KeyAccessError(f"{self.description}: the key source was closed")
-        return self._signer
-
-    @property
-    def signing_cert(self) -> asn1_x509.Certificate:
-        """The signer's certificate, as the service returned it."""
-        return self.credential.signing_cert
-
-    def sign_digest(self, digest: bytes, digest_algorithm: str = "sha256") -> bytes:
-        """Sign one precomputed digest (authorize + signHash), with the same algorithm the
-        in-process signer would use. For the hash-only flow.
-        """
-        signer = self._signer
-        if signer is None:
-            raise KeyAccessError(f"{self.description}: the key source was closed")
-        return signer.sign_digest(digest, digest_algorithm.lower())
-
-    def close(self) -> None:
-        """Forget the PIN/OTP (and close the client if this key owns it). Idempotent."""
-        signer, self._signer = self._signer, None
-        if signer is not None:
-            signer.forget()
-        if self._owns_client:
-            self.client.close()
 
     def __enter__(self) -> Self:
         return self
