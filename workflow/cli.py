@@ -125,6 +125,23 @@ def _cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.valid else 1
 
 
+def _cmd_timestamps_renew(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from workflow.renewal import renew_due_timestamps
+    from workflow.runtime import build_runtime
+
+    rt = build_runtime(settings)
+    try:
+        renewed = renew_due_timestamps(rt, margin=timedelta(days=args.within_days))
+    finally:
+        rt.close()
+    for r in renewed:
+        print(f"{r.reference}: archive timestamp renewed; valid until {r.now_expires_at:%Y-%m-%d}")
+    print(f"{len(renewed)} document(s) renewed")
+    return 0
+
+
 def _safe_url(settings: Settings) -> str:
     url = settings.effective_database_url
     return url.split("@")[-1] if "@" in url else url
@@ -177,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--json", action="store_true", help="the full report as JSON")
     verify.set_defaults(func=_cmd_verify)
+
+    ts = sub.add_parser("timestamps", help="archive timestamps").add_subparsers(
+        dest="timestamps_command", required=True
+    )
+    renew = ts.add_parser("renew", help="renew those expiring soon (run it regularly)")
+    renew.add_argument("--within-days", type=int, default=365)
+    renew.set_defaults(func=_cmd_timestamps_renew)
 
     demo = sub.add_parser("demo", help="run the Rybnik letter of intent through its lifecycle")
     demo.add_argument("--out", required=True, help="folder for the DOCX, PDF and audit trail")

@@ -176,3 +176,38 @@ def test_external_signing_never_needs_the_key_on_the_server(
     assert report.signatures[0].signer == "Patrycja Sass-Staniszewska"
     assert_pdfsig_valid(pdfsig_app(signed_pdf), 1)
     assert report.signatures[0].intact and report.signatures[0].trusted
+
+
+def test_archive_timestamps_are_renewed_before_they_expire(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds, pdfsig_app: Pdfsig
+) -> None:
+    from datetime import timedelta
+
+    from signatures import archive_timestamp_expiry
+    from workflow.renewal import renew_due_timestamps
+
+    doc = _awaiting(rt, actors, demo)
+    for who in ("prezes", "prezydent"):
+        doc = sign_with_demo_key(
+            rt, actor=actors[who], document_id=doc.id,
+            presented_pdf_sha256=doc.current_pdf_sha256 or "",
+        )  # fmt: skip
+    signed = rt.blobs.get(doc.current_pdf_sha256 or "")
+    # The demo TSA certificate lives 20 years: nothing is due within one year...
+    assert renew_due_timestamps(rt, margin=timedelta(days=365)) == []
+    # ...but everything is when the margin reaches past its expiry.
+    renewed = renew_due_timestamps(rt, margin=timedelta(days=365 * 25))
+    assert [r.document_id for r in renewed] == [doc.id]
+    fresh = rt.blobs.get(renewed[0].pdf_sha256)
+    assert fresh.startswith(signed)  # an incremental update: the signed bytes are kept
+    report = validate_pdf(fresh, trust=rt.signing.trust)
+    assert report.valid
+    assert len(report.document_timestamps) == 3
+    assert archive_timestamp_expiry(fresh) >= archive_timestamp_expiry(signed)
+    assert_pdfsig_valid(pdfsig_app(fresh), 2)
+    after = get_document(rt, actor=actors["prezes"], document_id=doc.id)
+    assert after.current_pdf_sha256 == renewed[0].pdf_sha256
+    assert after.status == Status.SIGNED
+    with transaction(rt.sessions) as s:
+        assert audit.export(s, document_id=doc.id)[-1]["action"] == "document.timestamp_renewed"
+        assert audit.verify(s).ok
