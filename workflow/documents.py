@@ -13,17 +13,24 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.blobs import store_file
 from workflow.db import transaction
+from workflow.document_access import (
+    DOCUMENT_LOAD,
+    check_transition,
+    load_visible,
+    move_status,
+    void_approvals,
+)
 from workflow.document_context import render_context
 from workflow.errors import ConflictingChange, InvalidInput, NotFound, NotPermitted
 from workflow.fields import FieldSchema
-from workflow.identity import Actor, can_see, document_roles, visible_documents_clause
+from workflow.identity import Actor, document_roles, visible_documents_clause
 from workflow.models import (
     Comment,
     Document,
@@ -38,7 +45,7 @@ from workflow.models import (
 )
 from workflow.rendering import render_docx
 from workflow.runtime import Runtime
-from workflow.states import Role, Status, transition_for
+from workflow.states import Action, Role, Status, transition_for
 from workflow.template_store import DOCX_MEDIA_TYPE, latest_version
 from workflow.views import CommentView, DocumentView, VersionView
 
@@ -71,32 +78,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
-
-
-def load_visible(session: Session, actor: Actor, document_id: int) -> Document:
-    """The document if the actor may see it; NotFound otherwise (existence does not leak)."""
-    doc = session.get(Document, document_id)
-    if doc is None or not can_see(actor, doc):
-        raise NotFound(f"document {document_id}")
-    return doc
-
-
-def move_status(session: Session, doc: Document, *, target: Status, seen: int) -> None:
-    """The conditional UPDATE behind every status change: of two racing requests that saw
-    the same lock version, exactly one moves the document and the other gets a conflict."""
-    result = session.execute(
-        update(Document)
-        .where(
-            Document.id == doc.id,
-            Document.status == doc.status,
-            Document.lock_version == seen,
-        )
-        .values(status=target, lock_version=seen + 1, updated_at=datetime.now(UTC))
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
-        raise ConflictingChange(f"document {doc.reference}")
-    session.refresh(doc)
 
 
 def _render_version_docx(
@@ -159,8 +140,14 @@ def _validate_parties(
         rep = None
         if p.representative_id is not None:
             rep = session.get(User, p.representative_id)
-            if rep is None:
-                raise InvalidInput(f"parties[{i}].representative_id", "no such person")
+            member = session.scalar(
+                select(Membership.id).where(
+                    Membership.user_id == p.representative_id,
+                    Membership.organisation_id == org.id,
+                )
+            )
+            if rep is None or not rep.is_active or member is None:
+                raise InvalidInput(f"parties[{i}].representative_id", f"not a person of {org.name}")
         result.append((org, rep))
     return result
 
@@ -298,9 +285,6 @@ def edit_document(
 ) -> DocumentView:
     """Change field values: always a new version. After approval the document returns to
     draft and its approvals are void."""
-    from workflow.lifecycle import check_transition, void_approvals
-    from workflow.states import Action
-
     with transaction(rt.sessions) as session:
         doc = load_visible(session, actor, document_id)
         seen = doc.lock_version if seen_lock_version is None else seen_lock_version
@@ -337,7 +321,7 @@ def edit_document(
 
 
 def get_document(rt: Runtime, *, actor: Actor, document_id: int) -> DocumentView:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         return DocumentView.of(load_visible(session, actor, document_id))
 
 
@@ -351,7 +335,7 @@ def list_documents(
     limit: int = 50,
     offset: int = 0,
 ) -> list[DocumentView]:
-    query = select(Document).where(visible_documents_clause(actor))
+    query = select(Document).where(visible_documents_clause(actor)).options(*DOCUMENT_LOAD)
     if status is not None:
         query = query.where(Document.status == status)
     if kind is not None:
@@ -363,12 +347,12 @@ def list_documents(
         query = query.where(Document.id.in_(party))
     query = query.order_by(Document.updated_at.desc(), Document.id.desc())
     query = query.limit(max(1, min(limit, 200))).offset(max(0, offset))
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         return [DocumentView.of(d) for d in session.scalars(query)]
 
 
 def history(rt: Runtime, *, actor: Actor, document_id: int) -> list[VersionView]:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
         return [VersionView.of(v) for v in doc.versions]
 
@@ -388,10 +372,10 @@ def ensure_pdf(rt: Runtime, *, actor: Actor, document_id: int, version: int | No
     The conversion runs outside any transaction (it takes LibreOffice time); the rendition
     row is written afterwards, and a racing duplicate is harmless: both are the same file.
     """
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
         v = _version(doc, version)
-        existing = next((r.sha256 for r in v.renditions if r.format == "pdf"), None)
+        existing = v.pdf_sha256
         if existing:
             return existing
         version_id, number, docx_sha = v.id, v.number, v.docx_sha256
@@ -411,7 +395,7 @@ def ensure_pdf(rt: Runtime, *, actor: Actor, document_id: int, version: int | No
             )
             return sha
     except IntegrityError:
-        with transaction(rt.sessions) as session:
+        with transaction(rt.read_sessions) as session:
             return session.scalars(
                 select(Rendition.sha256).where(
                     Rendition.version_id == version_id, Rendition.format == "pdf"
@@ -426,7 +410,7 @@ def get_file(
     (fmt "signed")."""
     if fmt == "pdf":
         sha = ensure_pdf(rt, actor=actor, document_id=document_id, version=version)
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
         base = (doc.reference or str(doc.id)).replace("/", "-")
         if fmt == "docx":
@@ -471,7 +455,7 @@ def add_comment(
 
 
 def list_comments(rt: Runtime, *, actor: Actor, document_id: int) -> list[CommentView]:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
         numbers = {v.id: v.number for v in doc.versions}
         rows = session.scalars(
@@ -481,6 +465,6 @@ def list_comments(rt: Runtime, *, actor: Actor, document_id: int) -> list[Commen
 
 
 def document_audit(rt: Runtime, *, actor: Actor, document_id: int) -> list[dict[str, Any]]:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
         return audit.export(session, document_id=doc.id)

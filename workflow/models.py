@@ -79,8 +79,9 @@ class OrganisationKind(enum.StrEnum):
     WOJEWODZTWO = "wojewodztwo"
 
     @property
-    def is_local_government(self) -> bool:
-        return self not in (OrganisationKind.CHAMBER, OrganisationKind.CHAMBER_BRANCH)
+    def is_chamber(self) -> bool:
+        """e-Izba's head office or one of its branches."""
+        return self in (OrganisationKind.CHAMBER, OrganisationKind.CHAMBER_BRANCH)
 
 
 class DocumentKind(enum.StrEnum):
@@ -273,6 +274,11 @@ class DocumentVersion(Base):
 
     document: Mapped[Document] = relationship(back_populates="versions", foreign_keys=[document_id])
     renditions: Mapped[list[Rendition]] = relationship(back_populates="version")
+
+    @property
+    def pdf_sha256(self) -> str | None:
+        """The sha256 of this version's PDF/A, once rendered."""
+        return next((r.sha256 for r in self.renditions if r.format == "pdf"), None)
 
 
 class Rendition(Base):

@@ -36,10 +36,10 @@ from signatures.keys import load_certificates
 from workflow import audit
 from workflow.blobs import store_file
 from workflow.db import transaction
-from workflow.documents import PDF_MEDIA_TYPE, load_visible, move_status
+from workflow.document_access import check_transition, load_visible, move_status
+from workflow.documents import PDF_MEDIA_TYPE
 from workflow.errors import ConflictingChange, GuardRefused, InvalidInput, NotFound
 from workflow.identity import Actor
-from workflow.lifecycle import check_transition
 from workflow.models import SigningSession
 from workflow.runtime import Runtime
 from workflow.signature_page import stamp_places
@@ -53,10 +53,10 @@ def field_name(position: int) -> str:
 
 def prepare_signing_pdf(rt: Runtime, *, actor: Actor, document_id: int) -> tuple[int, bytes]:
     """(version id, its approved PDF with one signature field per signatory, in order)."""
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
         version = doc.versions[-1]
-        pdf_sha = next((r.sha256 for r in version.renditions if r.format == "pdf"), None)
+        pdf_sha = version.pdf_sha256
         if pdf_sha is None:
             raise GuardRefused("the version has no rendered PDF")
         count = len(doc.signatories)
@@ -91,7 +91,7 @@ class _Turn:
 
 
 def _turn(rt: Runtime, actor: Actor, document_id: int, presented_pdf_sha256: str) -> _Turn:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
         ctx = check_transition(
             session, actor, doc, transition_for(Action.SIGN),
@@ -129,7 +129,18 @@ def _check_signed(rt: Runtime, turn: _Turn, signed: bytes) -> SignatureReport:
     sig = mine[-1]
     if not (sig.intact and sig.cryptographically_valid and sig.trusted):
         raise GuardRefused("the new signature does not validate: " + "; ".join(sig.problems))
+    _check_signer_name(sig.certificate.common_name, turn.profile.full_name)
     return sig
+
+
+def _check_signer_name(certificate_name: str, designated: str) -> None:
+    """The certificate must be issued to the designated signatory. Names are compared as
+    qualified certificates carry them; binding each person to their certificate's serial
+    number (PESEL-based) belongs with the registry of people."""
+    if certificate_name.casefold() != designated.casefold():
+        raise GuardRefused(
+            f"the certificate is issued to '{certificate_name}', not to '{designated}'"
+        )
 
 
 def _record(
@@ -249,11 +260,7 @@ def begin_external_signature(
     if not certs:
         raise InvalidInput("certificate_chain", "no certificate found")
     turn = _turn(rt, actor, document_id, presented_pdf_sha256)
-    signer_name = certs[0].subject.native.get("common_name", "")
-    if signer_name.casefold() != turn.profile.full_name.casefold():
-        raise GuardRefused(
-            f"the certificate is issued to '{signer_name}', not to '{turn.profile.full_name}'"
-        )
+    _check_signer_name(certs[0].subject.native.get("common_name", ""), turn.profile.full_name)
     env = rt.signing
     prepared = prepare_signature(
         turn.pdf,
@@ -307,7 +314,7 @@ def complete_external_signature(
     rt: Runtime, *, actor: Actor, document_id: int, session_id: int, signature_value: bytes
 ) -> DocumentView:
     """Step 2: the signature value in; timestamp, validation data and storage follow."""
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
         row = session.scalars(
             select(SigningSession).where(

@@ -9,7 +9,7 @@ loop over ``TRANSITIONS``: the table is the single source of truth.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -118,13 +118,13 @@ class Transition:
     needs_reason: bool = False
     label_pl: str = ""
     label_en: str = ""
-    doc: str = field(default="", compare=False)
 
 
 _S = Status
 _R = Role
 
 TRANSITIONS: tuple[Transition, ...] = (
+    # Any edit makes a new version; after approval it returns to draft and voids approvals.
     Transition(
         Action.EDIT,
         frozenset({_S.DRAFT, _S.CHANGES_REQUESTED, _S.APPROVED}),
@@ -132,7 +132,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         frozenset({_R.AUTHOR}),
         label_pl="Edytuj",
         label_en="Edit",
-        doc="Any edit makes a new version; after approval it returns to draft and voids approvals.",
     ),
     Transition(
         Action.SUBMIT,
@@ -212,11 +211,19 @@ def actions_from(status: Status) -> list[Action]:
     return [t.action for t in TRANSITIONS if status in t.sources]
 
 
+def missing_role(transition: Transition, ctx: GuardContext) -> str | None:
+    """Why the actor's roles do not allow this transition, or None."""
+    if transition.roles & ctx.actor_roles:
+        return None
+    wanted = ", ".join(sorted(transition.roles))
+    return f"action '{transition.action}' needs one of the roles: {wanted}"
+
+
 def refusal(transition: Transition, ctx: GuardContext) -> str | None:
-    """The first reason the actor may not take this transition, or None."""
-    if not (transition.roles & ctx.actor_roles):
-        wanted = ", ".join(sorted(transition.roles))
-        return f"action '{transition.action}' needs one of the roles: {wanted}"
+    """The first reason the actor may not take this transition (role, then guards), or None."""
+    lacking = missing_role(transition, ctx)
+    if lacking is not None:
+        return lacking
     for guard in transition.guards:
         reason = guard(ctx)
         if reason is not None:

@@ -98,12 +98,11 @@ class VersionView:
 
     @classmethod
     def of(cls, v: DocumentVersion) -> VersionView:
-        pdf = next((r.sha256 for r in v.renditions if r.format == "pdf"), None)
         return cls(
             v.number,
             dict(v.field_values),
             v.docx_sha256,
-            pdf,
+            v.pdf_sha256,
             v.note,
             v.created_by_id,
             v.created_at,
