@@ -84,7 +84,9 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         name = f"t{next(_counter)}"
         cluster.psql(f"CREATE DATABASE {name}")
         url = cluster.url(name)
-    return Settings(var_dir=tmp_path / "var", database_url=url, secret_key="test-secret")
+    return Settings(
+        var_dir=tmp_path / "var", database_url=url, secret_key="test-secret-for-sessions"
+    )
 
 
 @pytest.fixture

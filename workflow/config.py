@@ -67,18 +67,28 @@ class Settings(BaseSettings):
         """The configured key, or one generated once and kept in var_dir (mode 0600)."""
         if self.secret_key:
             return self.secret_key
+        import contextlib
         import os
         import secrets
+        import tempfile
 
         path = self.var_dir / "secret_key"
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            # Created readable by the owner only, and by exactly one of several workers
-            # starting together; the others read what it wrote.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+        if not path.exists():
+            # Written whole to a private temporary file, then linked into place: a reader
+            # never sees a partial key, and of several workers starting together exactly
+            # one key wins (link fails if the name exists).
+            fd, tmp = tempfile.mkstemp(dir=self.var_dir, prefix=".secret_key.")
+            try:
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_urlsafe(48))
+                    out.flush()
+                    os.fsync(out.fileno())
+                with contextlib.suppress(FileExistsError):  # another worker won
+                    os.link(tmp, path)
+            finally:
+                os.unlink(tmp)
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise ValueError(f"{path} holds no usable key (under 32 characters): remove it")
+        return key

@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workflow.db import transaction
 from workflow.identity import Actor
-from workflow.models import Membership, Organisation, OrganisationKind, User
+from workflow.models import Membership, Organisation, User
 from workflow.runtime import Runtime
 from workflow.views import OrganisationView
-
-_CHAMBER_KINDS = (OrganisationKind.CHAMBER, OrganisationKind.CHAMBER_BRANCH)
 
 
 @dataclass(frozen=True)
@@ -32,23 +30,16 @@ class PersonView:
 
 
 def list_organisations(rt: Runtime, *, actor: Actor) -> list[OrganisationView]:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         rows = session.scalars(select(Organisation).order_by(Organisation.name))
         return [OrganisationView.of(o) for o in rows]
-
-
-def _is_chamber_staff(session: Session, actor: Actor) -> bool:
-    kinds = session.scalars(
-        select(Organisation.kind).where(Organisation.id.in_(list(actor.member_of)))
-    )
-    return any(k in _CHAMBER_KINDS for k in kinds)
 
 
 def list_people(
     rt: Runtime, *, actor: Actor, organisation_id: int | None = None
 ) -> list[PersonView]:
-    with transaction(rt.sessions) as session:
-        staff = _is_chamber_staff(session, actor)
+    with transaction(rt.read_sessions) as session:
+        staff = actor.chamber_staff
         query = (
             select(User)
             .where(User.is_active.is_(True))

@@ -10,6 +10,7 @@ does not leak).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -20,7 +21,15 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import NotFound
-from workflow.models import ApiToken, Document, DocumentParty, Membership, Organisation, User
+from workflow.models import (
+    ApiToken,
+    Document,
+    DocumentParty,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    User,
+)
 from workflow.states import Role
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -54,6 +63,8 @@ class Actor:
     """(organisation id, role), each organisation expanded to the offices it oversees."""
     member_of: frozenset[int]
     """Every organisation the person belongs to, expanded likewise."""
+    chamber_offices: frozenset[int] = frozenset()
+    """The e-Izba offices (head office, branches) among ``member_of``."""
 
     def roles_in(self, organisation_id: int) -> frozenset[Role]:
         return frozenset(r for org, r in self.roles_by_org if org == organisation_id)
@@ -61,17 +72,36 @@ class Actor:
     def has_role(self, role: Role) -> bool:
         return any(r == role for _, r in self.roles_by_org)
 
+    @property
+    def chamber_staff(self) -> bool:
+        return bool(self.chamber_offices)
 
-def _descendants(session: Session, root_ids: set[int]) -> dict[int, set[int]]:
-    """For each root, the root and every organisation below it."""
+    def has_chamber_role(self, role: Role) -> bool:
+        """The role held in an e-Izba office (not merely in a local government)."""
+        return any(r == role and org in self.chamber_offices for org, r in self.roles_by_org)
+
+
+def chamber_offices(session: Session) -> dict[int, int | None]:
+    """Every e-Izba office and its parent office."""
+    query = select(Organisation.id, Organisation.parent_id).where(
+        Organisation.kind.in_([k for k in OrganisationKind if k.is_chamber])
+    )
+    return {row.id: row.parent_id for row in session.execute(query)}
+
+
+def _chamber_offices_below(
+    chamber: dict[int, int | None], root_ids: set[int]
+) -> dict[int, set[int]]:
+    """For each e-Izba office among the roots, that office and the offices under it; any
+    other organisation stands for itself alone (a powiat does not see its gminas')."""
     children: dict[int, list[int]] = {}
-    for org_id, parent_id in session.execute(select(Organisation.id, Organisation.parent_id)):
+    for org_id, parent_id in chamber.items():
         if parent_id is not None:
             children.setdefault(parent_id, []).append(org_id)
     result: dict[int, set[int]] = {}
     for root in root_ids:
         seen, stack = {root}, [root]
-        while stack:
+        while root in chamber and stack:
             for child in children.get(stack.pop(), []):
                 if child not in seen:
                     seen.add(child)
@@ -85,7 +115,8 @@ def load_actor(session: Session, user_id: int) -> Actor:
     if user is None or not user.is_active:
         raise NotFound("user")
     memberships = session.scalars(select(Membership).where(Membership.user_id == user_id)).all()
-    below = _descendants(session, {m.organisation_id for m in memberships})
+    offices = chamber_offices(session)
+    below = _chamber_offices_below(offices, {m.organisation_id for m in memberships})
     roles = sorted({(org, m.role) for m in memberships for org in below[m.organisation_id]})
     return Actor(
         user_id=user.id,
@@ -93,18 +124,21 @@ def load_actor(session: Session, user_id: int) -> Actor:
         full_name=user.full_name,
         roles_by_org=tuple(roles),
         member_of=frozenset(org for orgs in below.values() for org in orgs),
+        chamber_offices=frozenset(org for orgs in below.values() for org in orgs if org in offices),
     )
 
 
-# Checked against when the account does not exist, so that an unknown email costs the same
-# scrypt time as a wrong password and accounts cannot be found by timing.
-_DUMMY_HASH = hash_password("no such account")
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the account does not exist, so that an unknown email costs the
+    same scrypt time as a wrong password and accounts cannot be found by timing."""
+    return hash_password("no such account")
 
 
 def authenticate_password(session: Session, email: str, password: str) -> Actor | None:
     user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.is_active:
-        check_password(password, _DUMMY_HASH)
+        check_password(password, _dummy_hash())
         return None
     if not check_password(password, user.password_hash):
         return None

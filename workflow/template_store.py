@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.blobs import store_file
 from workflow.db import transaction
 from workflow.docx_safety import check_docx_upload
-from workflow.errors import InvalidInput, NotFound, NotPermitted
+from workflow.errors import ConflictingChange, InvalidInput, NotFound, NotPermitted
 from workflow.fields import FieldSchema
 from workflow.identity import Actor
 from workflow.models import DocumentKind, Template, TemplateVersion
@@ -84,8 +85,9 @@ def register_version(
 
     ``actor`` None means the system itself (seeding from the templates folder).
     """
-    if actor is not None and not actor.has_role(Role.ADMIN):
-        raise NotPermitted("uploading templates needs the admin role")
+    if actor is not None and not actor.has_chamber_role(Role.ADMIN):
+        # Templates are shared by every document in the country: only e-Izba admins.
+        raise NotPermitted("uploading templates needs the admin role in an e-Izba office")
     if not name or not name.replace("_", "").replace("-", "").isalnum() or len(name) > 80:
         raise InvalidInput("name", "use letters, digits, '-' and '_' only (at most 80)")
     try:
@@ -97,6 +99,24 @@ def register_version(
     field_schema = parse_schema_upload(schema, source=name)
     check_template(docx, field_schema, name=name)
 
+    try:
+        return _store_version(rt, actor=actor, name=name, kind=kind, title=title, docx=docx,
+                              field_schema=field_schema)  # fmt: skip
+    except IntegrityError as exc:
+        # Two uploads of the same template at once: both computed the same version number.
+        raise ConflictingChange(f"template '{name}'") from exc
+
+
+def _store_version(
+    rt: Runtime,
+    *,
+    actor: Actor | None,
+    name: str,
+    kind: DocumentKind,
+    title: str,
+    docx: bytes,
+    field_schema: FieldSchema,
+) -> TemplateView:
     with transaction(rt.sessions) as session:
         template = session.scalars(select(Template).where(Template.name == name)).first()
         if template is None:
@@ -136,11 +156,11 @@ def register_version(
 
 
 def list_templates(rt: Runtime, *, actor: Actor) -> list[TemplateView]:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         names = session.scalars(select(Template.name).order_by(Template.name)).all()
         return [_view(latest_version(session, n)) for n in names]
 
 
 def get_template(rt: Runtime, *, actor: Actor, name: str) -> TemplateView:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         return _view(latest_version(session, name))

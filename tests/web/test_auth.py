@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import API, EMAILS, Login
@@ -105,14 +106,17 @@ def test_strangers_get_401(anonymous: TestClient, letter: dict[str, object]) -> 
 def test_forged_or_expired_sessions_are_refused(
     clients: Callable[[], TestClient], demo: DemoIds
 ) -> None:
-    value, _ = SessionCodec("another-key").issue(demo.people["prezes"])
+    value, _ = SessionCodec("another-key-of-another-app").issue(demo.people["prezes"])
     forged = clients()
     forged.cookies.set(SESSION_COOKIE, value)
     assert forged.get(f"{API}/auth/me").status_code == 401
-    value, _ = SessionCodec("k").issue(1)
-    assert SessionCodec("k").read(value) is not None
-    assert SessionCodec("k", max_age_s=-1).read(value) is None  # expired
-    assert SessionCodec("k").read(value[:-3] + "AAA") is None  # tampered
+    key = "a-key-long-enough-to-sign"
+    value, _ = SessionCodec(key).issue(1)
+    assert SessionCodec(key).read(value) is not None
+    assert SessionCodec(key, max_age_s=-1).read(value) is None  # expired
+    assert SessionCodec(key).read(value[:-3] + "AAA") is None  # tampered
+    with pytest.raises(ValueError, match="at least 16"):
+        SessionCodec("")  # an empty key would let anyone forge a cookie
 
 
 def test_unsafe_requests_of_a_session_need_its_csrf_token(

@@ -18,7 +18,7 @@ from workflow.web.i18n import negotiate
 @pytest.fixture
 def probe(tmp_path: Path) -> TestClient:
     """An app that builds (and at shutdown closes) its own runtime, with routes that fail."""
-    app = create_app(Settings(var_dir=tmp_path / "var", secret_key="probe"))
+    app = create_app(Settings(var_dir=tmp_path / "var", secret_key="probe-secret-for-sessions"))
 
     def converter_crashed() -> None:
         raise RenderingFailed("LibreOffice did not answer in 60 s")

@@ -211,3 +211,25 @@ def test_archive_timestamps_are_renewed_before_they_expire(
     with transaction(rt.sessions) as s:
         assert audit.export(s, document_id=doc.id)[-1]["action"] == "document.timestamp_renewed"
         assert audit.verify(s).ok
+
+
+def test_a_signature_with_someone_elses_certificate_is_not_stored(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds
+) -> None:
+    from workflow.signing import sign_with_key
+
+    doc = _awaiting(rt, actors, demo)
+    doc = sign_with_demo_key(
+        rt, actor=actors["prezes"], document_id=doc.id,
+        presented_pdf_sha256=doc.current_pdf_sha256 or "",
+    )  # fmt: skip
+    with pytest.raises(GuardRefused, match="issued to 'Patrycja Sass-Staniszewska'"):
+        sign_with_key(
+            rt, actor=actors["prezydent"], document_id=doc.id,
+            presented_pdf_sha256=doc.current_pdf_sha256 or "",
+            key=rt.signing.demo_key(actors["prezes"].email),
+        )  # fmt: skip
+    after = get_document(rt, actor=actors["prezydent"], document_id=doc.id)
+    assert after.current_pdf_sha256 == doc.current_pdf_sha256
+    assert after.lock_version == doc.lock_version
+    assert after.signatories[1].signed_at is None

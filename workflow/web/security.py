@@ -47,6 +47,9 @@ class SessionCodec:
     """Signs and reads the session cookie's value."""
 
     def __init__(self, secret_key: str, *, max_age_s: int = SESSION_MAX_AGE_S) -> None:
+        if len(secret_key) < 16:
+            # An empty or short key would let anyone forge a session cookie.
+            raise ValueError("the session secret key must be at least 16 characters")
         self._serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
         self.max_age_s = max_age_s
 
