@@ -32,13 +32,13 @@ def login(rt: Runtime, *, email: str, password: str) -> Actor | None:
 
 
 def actor_for_token(rt: Runtime, token: str) -> Actor | None:
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         return identity.authenticate_token(session, token)
 
 
 def actor_for_user(rt: Runtime, user_id: int) -> Actor | None:
     """The active user's actor, or None when the account is gone or deactivated."""
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         try:
             return identity.load_actor(session, user_id)
         except NotFound:

@@ -107,18 +107,29 @@ class ChainReport:
     problem: str | None = None
 
 
-def _records(session: Session) -> Iterator[AuditRecord]:
+def _records(session: Session, up_to: int) -> Iterator[AuditRecord]:
     yield from session.scalars(
-        select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=1000)
+        select(AuditRecord)
+        .where(AuditRecord.seq <= up_to)
+        .order_by(AuditRecord.seq)
+        .execution_options(yield_per=1000)
     )
 
 
 def verify(session: Session) -> ChainReport:
-    """Walk the whole chain; report the first record that breaks it."""
+    """Walk the chain up to the head read first; report the first record that breaks it.
+
+    The head is read before the walk, so records appended meanwhile (at READ COMMITTED
+    each statement sees newer commits) are neither checked nor mistaken for tampering.
+    """
+    head = session.get(AuditHead, 1)
+    if head is None:
+        return ChainReport(False, 0, GENESIS_HASH, None, "the audit head row is missing")
+    head_seq, head_hash = head.seq, head.hash
     prev_hash = GENESIS_HASH
     expected_seq = 1
     checked = 0
-    for rec in _records(session):
+    for rec in _records(session, head_seq):
         if rec.seq != expected_seq:
             return ChainReport(
                 False, checked, prev_hash, expected_seq,
@@ -145,13 +156,10 @@ def verify(session: Session) -> ChainReport:
         prev_hash = rec.hash
         expected_seq += 1
         checked += 1
-    head = session.get(AuditHead, 1)
-    if head is None:
-        return ChainReport(False, checked, prev_hash, None, "the audit head row is missing")
-    if head.seq != checked or head.hash != prev_hash:
+    if checked != head_seq or prev_hash != head_hash:
         return ChainReport(
             False, checked, prev_hash, checked + 1,
-            f"the chain ends at record {checked} but the head names record {head.seq}: "
+            f"the chain ends at record {checked} but the head names record {head_seq}: "
             "records at the end were removed",
         )  # fmt: skip
     return ChainReport(True, checked, prev_hash)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from workflow.models import StoredFile
@@ -63,9 +66,16 @@ class BlobStore:
 
 
 def store_file(session: Session, blobs: BlobStore, data: bytes, media_type: str) -> str:
-    """Put a file in the store and record it in the caller's transaction."""
+    """Put a file in the store and record it in the caller's transaction.
+
+    Two transactions storing the same bytes at once both succeed: the row is inserted with
+    ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike), not looked up first.
+    """
     digest = blobs.put(data)
-    if session.get(StoredFile, digest) is None:
-        session.add(StoredFile(sha256=digest, size=len(data), media_type=media_type))
-        session.flush()
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    session.execute(
+        insert(StoredFile)
+        .values(sha256=digest, size=len(data), media_type=media_type, created_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
     return digest

@@ -2,7 +2,9 @@
 
 SQLite is the embedded default. Its writers are serialised with ``BEGIN IMMEDIATE`` so that
 a transaction that read a row and then writes cannot fail half-way with "database is locked"
-on lock upgrade; WAL keeps readers unblocked meanwhile. PostgreSQL runs at READ COMMITTED and
+on lock upgrade. Read-only use-cases take their sessions from ``make_read_session_factory``,
+whose transactions start with a plain (deferred) ``BEGIN``: with WAL they never wait for a
+writer. PostgreSQL runs at READ COMMITTED and
 relies on conditional UPDATEs and ``SELECT ... FOR UPDATE`` where order matters (audit.py).
 """
 
@@ -24,6 +26,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+_READ_ONLY = "estrategia_read_only"
 
 
 class Base(DeclarativeBase):
@@ -54,11 +59,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for use-cases that only read (see the module docstring)."""
+    return sessionmaker(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
 
 
 @contextmanager

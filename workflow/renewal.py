@@ -45,7 +45,7 @@ def renew_due_timestamps(
     ``margin``; return what was renewed. A TSA failure raises and leaves the remaining
     documents for the next run (those renewed so far stay renewed)."""
     now = now or datetime.now(UTC)
-    with transaction(rt.sessions) as session:
+    with transaction(rt.read_sessions) as session:
         candidates = session.execute(
             select(Document.id, Document.reference, Document.current_pdf_sha256).where(
                 Document.status.in_([Status.SIGNED, Status.ARCHIVED]),

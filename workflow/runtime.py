@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflow.blobs import BlobStore
 from workflow.config import Settings
 from workflow.converter import ColdConverter, FallbackConverter, PdfConverter, WarmConverterPool
-from workflow.db import make_engine, make_session_factory
+from workflow.db import make_engine, make_read_session_factory, make_session_factory
 
 if TYPE_CHECKING:
     from workflow.trust import SigningEnvironment
@@ -27,6 +27,9 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    """For use-cases that write (on SQLite: BEGIN IMMEDIATE)."""
+    read_sessions: sessionmaker[Session]
+    """For use-cases that only read."""
     blobs: BlobStore
     _converter: PdfConverter | None = field(default=None, repr=False)
     _owns_converter: bool = field(default=True, repr=False)
@@ -90,6 +93,7 @@ def build_runtime(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
+        read_sessions=make_read_session_factory(engine),
         blobs=BlobStore(settings.blobs_dir),
         _converter=converter,
         _owns_converter=converter is None,
