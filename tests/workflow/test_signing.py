@@ -233,3 +233,37 @@ def test_a_signature_with_someone_elses_certificate_is_not_stored(
     assert after.current_pdf_sha256 == doc.current_pdf_sha256
     assert after.lock_version == doc.lock_version
     assert after.signatories[1].signed_at is None
+
+
+def test_a_tsa_that_is_down_leaves_the_document_as_it_was(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds
+) -> None:
+    from signatures import ServiceUrls, TimestampUnavailable
+    from tests.support import free_port
+    from workflow.runtime import build_runtime
+    from workflow.trust import SigningEnvironment
+
+    doc = _awaiting(rt, actors, demo)
+    live = rt.signing
+    # The same PKI and keys, but the TSA address answers nothing.
+    dead_tsa = SigningEnvironment(
+        trust=live.trust,
+        services=ServiceUrls(tsa_url=f"http://127.0.0.1:{free_port()}/tsa", timeout=2),
+        level=live.level,
+        demo_pki=live.demo_pki,
+    )
+    cut_off = build_runtime(rt.settings, converter=rt.converter, signing=dead_tsa)
+    try:
+        with pytest.raises(TimestampUnavailable):
+            sign_with_demo_key(
+                cut_off, actor=actors["prezes"], document_id=doc.id,
+                presented_pdf_sha256=doc.current_pdf_sha256 or "",
+            )  # fmt: skip
+    finally:
+        cut_off.close()
+        dead_tsa.close()
+    after = get_document(rt, actor=actors["prezes"], document_id=doc.id)
+    assert after.current_pdf_sha256 == doc.current_pdf_sha256
+    assert after.lock_version == doc.lock_version
+    assert after.status == Status.AWAITING_SIGNATURES
+    assert rt.blobs.get(after.current_pdf_sha256 or "") == rt.blobs.get(doc.frozen_pdf_sha256 or "")
