@@ -13,8 +13,9 @@ Modules: ``profiles`` (specifications), ``keys`` / ``pkcs11`` / ``csc`` (where k
 live), ``fields`` (freezing a document), ``stamp`` (visible stamps), ``signing``
 (``sign_pdf``), ``external`` (two-step signing), ``ltv`` (trust services, validation data),
 ``validation`` / ``report`` (``validate_pdf``), ``archive`` (renewing archive timestamps),
-``pki`` / ``services`` (the demo PKI and its TSA/OCSP/CRL), ``errors`` (the error tree).
-Importing this package has no side effects.
+``pki`` / ``services`` (the demo PKI and its TSA/OCSP/CRL), ``errors`` (the error tree),
+``hexstrings`` (a faster hex-string reader that the first ``read_pdf`` installs into
+pyHanko 0.38). Importing this package has no side effects.
 """
 
 from .archive import (
