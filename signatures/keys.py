@@ -60,6 +60,24 @@ class KeySource(Protocol):
         ...
 
 
+class ClosingKey:
+    """``with key: ...`` closes the key at the end; for the KeySource implementations."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 class _SigningCertificateV2(attributes.CMSAttributeProvider):
     attribute_type = "signing_certificate_v2"
 
@@ -144,7 +162,7 @@ def load_certificates(data: bytes) -> list[asn1_x509.Certificate]:
     return list(load_certs_from_pemder_data(data))
 
 
-class Pkcs12Key:
+class Pkcs12Key(ClosingKey):
     """A software key from a PKCS#12 (.p12/.pfx) file, decrypted once and kept in memory."""
 
     def __init__(self, signer: _LoadedKeySigner, *, description: str) -> None:
@@ -222,14 +240,3 @@ class Pkcs12Key:
         if self._signer is not None:
             self._signer.forget()
             self._signer = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

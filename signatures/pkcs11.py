@@ -22,7 +22,6 @@ import contextlib
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 import pkcs11
@@ -34,6 +33,7 @@ from pyhanko.sign.pkcs11 import PKCS11Signer
 from pyhanko.sign.signers import Signer
 
 from .errors import KeyAccessError
+from .keys import ClosingKey
 
 if TYPE_CHECKING:
     from pkcs11._pkcs11 import lib as Pkcs11Lib
@@ -119,7 +119,7 @@ def _check_key_matches_certificate(signer: PKCS11Signer, cert: asn1_x509.Certifi
         raise KeyAccessError("the private key does not match the certificate")
 
 
-class Pkcs11Key:
+class Pkcs11Key(ClosingKey):
     """A private key on a PKCS#11 token with an open, logged-in session.
 
     Build it with :meth:`open`; it implements :class:`signatures.keys.KeySource` and is a
@@ -280,17 +280,6 @@ class Pkcs11Key:
             # out of, and close() must not fail in cleanup paths.
             with contextlib.suppress(pkcs11.PKCS11Error):
                 session.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._signer is None else "open"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Self
 
 from asn1crypto import x509 as asn1_x509
@@ -26,6 +25,7 @@ from pyhanko.sign.signers.csc_signer import (
 )
 
 from ..errors import KeyAccessError
+from ..keys import ClosingKey
 from .client import CscClient
 from .models import CscAuthorization, CscCredential
 
@@ -132,7 +132,7 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
-class CscKey:
+class CscKey(ClosingKey):
     """A credential at a CSC service, as a :class:`signatures.keys.KeySource`.
 
     Build it with :meth:`open`. Each signature costs two calls to the service
@@ -213,14 +213,3 @@ class CscKey:
             signer.forget()
         if self._owns_client:
             self.client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
