@@ -25,6 +25,7 @@ from .archive import (
 )
 from .csc import CscClient, CscCredential, CscKey, RemoteSignerError
 from .errors import (
+    ArchiveRenewalPointless,
     CertificateProblem,
     CertificateReason,
     ExternalSignatureProblem,
@@ -65,6 +66,7 @@ from .signing import async_sign_pdf, sign_pdf
 from .validation import async_validate_pdf, validate_pdf
 
 __all__ = [
+    "ArchiveRenewalPointless",
     "CertificateInfo",
     "CertificateProblem",
     "CertificateReason",

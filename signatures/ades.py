@@ -2,21 +2,24 @@
 
 * :func:`validation_spec`: hard-fail revocation for signers and timestamps; signer roots
   and timestamp anchors (the TSA certificates) kept apart; ``LOCAL_ONLY`` offline.
-* Which ETSI algorithm fits which signature: AdES-LTA when a document timestamp follows
-  it, "with time" when it only has a signature timestamp (B-T, B-LT), basic otherwise
-  (B-B); pyHanko's LTA algorithm refuses signatures without a signature timestamp and
-  needs proofs of existence that B-T documents cannot have.
+* Which ETSI algorithm fits which signature: AdES-LTA when it has a signature timestamp
+  and a document timestamp follows it, "with time" when it only has a signature
+  timestamp (B-T, B-LT), basic otherwise (B-B, also when document timestamps follow:
+  pyHanko's LTA algorithm refuses signatures without a signature timestamp, and needs
+  proofs of existence that B-T documents cannot have).
 * The basic and with-time algorithms do not read the DSS themselves:
-  :func:`with_dss_knowledge` feeds it to them.
+  :func:`with_dss_knowledge` feeds it to them, from :func:`read_dss_contents`, which
+  skips (and reports) entries that do not parse instead of failing on them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from asn1crypto import x509
+from asn1crypto import crl, ocsp, x509
 
 from .profiles import TrustSettings
 
@@ -32,13 +35,17 @@ if TYPE_CHECKING:
     from .validation_levels import CachingDiffPolicy
 
 __all__ = [
+    "DssContents",
     "basic_validation",
     "has_signature_timestamp",
+    "read_dss_contents",
     "timestamp_context",
     "validation_spec",
     "with_dss_knowledge",
     "with_time_validation",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def hard_fail_policy() -> Any:
@@ -143,39 +150,81 @@ async def with_time_validation(
     return result
 
 
+@dataclasses.dataclass(frozen=True)
+class DssContents:
+    """What a document's (latest) DSS holds, each entry parsed; unparseable ones skipped."""
+
+    certs: tuple[x509.Certificate, ...] = ()
+    ocsps: tuple[ocsp.OCSPResponse, ...] = ()
+    crls: tuple[crl.CertificateList, ...] = ()
+    problems: tuple[str, ...] = ()
+    """One line per skipped entry, e.g. ``"unreadable DSS entry /OCSPs[0] skipped: ..."``."""
+
+
+def _parse_entry(kind: str, data: bytes) -> Any:
+    if kind == "/Certs":
+        cert = x509.Certificate.load(data)
+        cert.issuer_serial  # noqa: B018  # forces the parse, as pyHanko's DSS reader does
+        cert.not_valid_after  # noqa: B018
+        return cert
+    if kind == "/OCSPs":
+        from pyhanko_certvalidator.revinfo.archival import OCSPContainer
+
+        response = ocsp.OCSPResponse.load(data)
+        OCSPContainer.load_multi(response)  # what pyHanko will do with it: must not fail
+        return response
+    crl_object = crl.CertificateList.load(data)
+    _ = (crl_object["tbs_cert_list"]["issuer"], crl_object["signature_algorithm"])
+    return crl_object
+
+
+def read_dss_contents(reader: PdfFileReader) -> DssContents:
+    """Read the DSS entry by entry: junk in one stream must not hide the rest (or crash)."""
+    dss = reader.root.get("/DSS")
+    if dss is None:
+        return DssContents()
+    found: dict[str, list[Any]] = {"/Certs": [], "/OCSPs": [], "/CRLs": []}
+    problems: list[str] = []
+    try:
+        dss = dss.get_object()
+        entries = [(kind, list(dss.get(kind, ()))) for kind in found]
+    except Exception as exc:  # a DSS that is not a dictionary of arrays
+        return DssContents(problems=(f"unreadable DSS skipped: {exc}",))
+    for kind, refs in entries:
+        for index, ref in enumerate(refs):
+            try:
+                found[kind].append(_parse_entry(kind, ref.get_object().data))
+            except Exception as exc:
+                first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                problems.append(f"unreadable DSS entry {kind}[{index}] skipped: {first_line}")
+    for problem in problems:
+        logger.info("%s", problem)
+    return DssContents(
+        certs=tuple(found["/Certs"]),
+        ocsps=tuple(found["/OCSPs"]),
+        crls=tuple(found["/CRLs"]),
+        problems=tuple(problems),
+    )
+
+
 def with_dss_knowledge(
-    spec: PdfSignatureValidationSpec, reader: PdfFileReader
+    spec: PdfSignatureValidationSpec, dss: DssContents
 ) -> PdfSignatureValidationSpec:
     """The spec plus the certificates, OCSP responses and CRLs in the document's DSS.
 
     (pyHanko's LTA validation reads the DSS itself; the basic and with-time ones do not.)
     """
-    from asn1crypto.crl import CertificateList
-    from asn1crypto.ocsp import OCSPResponse
-    from pyhanko.sign.validation import DocumentSecurityStore
-    from pyhanko.sign.validation.errors import NoDSSFoundError
     from pyhanko.sign.validation.policy_decl import LocalKnowledge
     from pyhanko_certvalidator.revinfo.archival import CRLContainer, OCSPContainer
 
-    try:
-        dss = DocumentSecurityStore.read_dss(reader)
-    except NoDSSFoundError:
+    if not (dss.certs or dss.ocsps or dss.crls):
         return spec
+    ocsps = [c for response in dss.ocsps for c in OCSPContainer.load_multi(response)]
     known = spec.signature_validation_spec.local_knowledge
     knowledge = LocalKnowledge(
-        known_ocsps=[
-            *known.known_ocsps,
-            *(
-                container
-                for ref in dss.ocsps
-                for container in OCSPContainer.load_multi(OCSPResponse.load(ref.get_object().data))
-            ),
-        ],
-        known_crls=[
-            *known.known_crls,
-            *(CRLContainer(CertificateList.load(ref.get_object().data)) for ref in dss.crls),
-        ],
-        known_certs=[*known.known_certs, *dss.load_certs()],
+        known_ocsps=[*known.known_ocsps, *ocsps],
+        known_crls=[*known.known_crls, *(CRLContainer(c) for c in dss.crls)],
+        known_certs=[*known.known_certs, *dss.certs],
     )
     return dataclasses.replace(
         spec,
@@ -187,29 +236,21 @@ def with_dss_knowledge(
 
 def timestamp_context(
     trust: TrustSettings,
-    reader: PdfFileReader,
+    dss: DssContents,
     timestamps: list[EmbeddedPdfSignature],
     *,
     offline: bool,
     when: datetime | None,
 ) -> ValidationContext:
-    from pyhanko.sign.validation import DocumentSecurityStore
-    from pyhanko.sign.validation.errors import NoDSSFoundError
     from pyhanko_certvalidator import ValidationContext
 
     anchors = {c.dump() for c in trust.timestamp_roots}
     certs: list[x509.Certificate] = []
-    ocsps: list[bytes] = []
-    crls: list[bytes] = []
+    ocsps: list[ocsp.OCSPResponse] = []
+    crls: list[crl.CertificateList] = []
     if not all(t.signer_cert.dump() in anchors for t in timestamps):
         # Some TSA certificate is not itself an anchor: its path needs the DSS data.
-        try:
-            dss = DocumentSecurityStore.read_dss(reader)
-            certs = list(dss.load_certs())
-            ocsps = [o.get_object().data for o in dss.ocsps]
-            crls = [c.get_object().data for c in dss.crls]
-        except NoDSSFoundError:
-            pass
+        certs, ocsps, crls = list(dss.certs), list(dss.ocsps), list(dss.crls)
     fetch = not offline and when is None
     return ValidationContext(
         trust_roots=list(trust.timestamp_roots),

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from asn1crypto import x509
+from asn1crypto import cms, x509
 
-from .errors import SignatureError
+from .errors import ArchiveRenewalPointless, SignatureError
 from .fields import read_pdf
 from .ltv import Network, add_long_term_data
 from .profiles import ServiceUrls, TrustSettings
 from .signing import MD_ALGORITHM, run_sync
+
+if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 __all__ = ["archive_timestamp_expiry", "async_renew_archive_timestamp", "renew_archive_timestamp"]
 
@@ -52,9 +57,11 @@ async def async_renew_archive_timestamp(
     pdf: bytes, *, services: ServiceUrls, trust: TrustSettings | None = None
 ) -> bytes:
     """Asynchronous :func:`renew_archive_timestamp`."""
-    read_pdf(pdf)
+    reader = read_pdf(pdf)
+    # Only a document timestamp can be "renewed"; B-T/B-LT documents gain their first one.
+    current = _expiry(reader) if _document_timestamps(reader) else None
     async with Network(services) as network:
-        return await add_long_term_data(
+        renewed = await add_long_term_data(
             pdf,
             trust=trust or _trust_from_document(pdf),
             network=network,
@@ -62,6 +69,15 @@ async def async_renew_archive_timestamp(
             md_algorithm=MD_ALGORITHM,
             renewal=True,
         )
+    if current is not None:
+        new = _expiry(read_pdf(renewed))
+        if new <= current:
+            raise ArchiveRenewalPointless(
+                f"the new archive timestamp would expire on {new.isoformat()}, no later than "
+                f"the current one ({current.isoformat()}): the TSA's certificate must be "
+                "renewed first (or use another TSA)"
+            )
+    return renewed
 
 
 def renew_archive_timestamp(
@@ -78,34 +94,71 @@ def renew_archive_timestamp(
         :func:`~signatures.validation.validate_pdf` decides what to trust).
     :raises UnreadablePdf: not a PDF.
     :raises TimestampUnavailable: the TSA failed; the input is unchanged.
+    :raises ArchiveRenewalPointless: the new timestamp would expire no later than the
+        current archive timestamp (the TSA still uses the same certificate): the TSA's
+        certificate must be renewed first.
     """
     return run_sync(async_renew_archive_timestamp(pdf, services=services, trust=trust))
+
+
+def _document_timestamps(reader: PdfFileReader) -> list[EmbeddedPdfSignature]:
+    return sorted(reader.embedded_timestamp_signatures, key=lambda emb: emb.signed_revision)
+
+
+def _dss_certs(reader: PdfFileReader) -> list[x509.Certificate]:
+    from .ades import read_dss_contents
+
+    return list(read_dss_contents(reader).certs)
+
+
+def _token_expiry(token: cms.ContentInfo, extra: list[x509.Certificate]) -> datetime:
+    """The TSA certificate's end of validity, or its issuer's if that ends earlier."""
+    from pyhanko.sign.general import extract_certificate_info
+
+    info = extract_certificate_info(token)
+    cert = info.signer_cert
+    expiry: datetime = cert.not_valid_after
+    candidates = [
+        c
+        for c in (*info.other_certs, *extra)
+        if c.subject.dump() == cert.issuer.dump() and c.dump() != cert.dump()
+    ]
+    key_id = cert.authority_key_identifier
+    if key_id is not None:
+        candidates = [c for c in candidates if c.key_identifier in (None, key_id)]
+    if candidates:
+        issuer_expiry = max(c.not_valid_after for c in candidates)
+        expiry = min(expiry, issuer_expiry)
+    return expiry
+
+
+def _expiry(reader: PdfFileReader) -> datetime:
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    extra = _dss_certs(reader)
+    document_timestamps = _document_timestamps(reader)
+    if document_timestamps:
+        return _token_expiry(document_timestamps[-1].signed_data, extra)
+    tokens = [
+        token
+        for emb in reader.embedded_regular_signatures
+        for token in extract_tst_data_iter(emb.signer_info, signed=False)
+    ]
+    if not tokens:
+        raise SignatureError("the document carries no timestamp")
+    # Every signature's timestamp must stay provable: the first to expire decides.
+    return min(_token_expiry(token, extra) for token in tokens)
 
 
 def archive_timestamp_expiry(pdf: bytes) -> datetime:
     """When the newest timestamp stops proving anything: renew before this moment.
 
     That is the end of validity of the newest document timestamp's TSA certificate (or of
-    its issuing CA, if that ends earlier and is in the file). For documents without a
-    document timestamp, the newest signature timestamp counts.
+    its issuing CA, if that ends earlier and is in the timestamp or the DSS). For
+    documents without a document timestamp, the earliest such moment over every
+    signature's timestamp.
 
     :raises UnreadablePdf: not a PDF.
     :raises SignatureError: the document carries no timestamp at all.
     """
-    from pyhanko.sign.general import extract_certificate_info
-    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
-
-    reader = read_pdf(pdf)
-    tokens = [emb.signed_data for emb in reader.embedded_timestamp_signatures]
-    if not tokens:
-        for emb in reader.embedded_regular_signatures:
-            tokens.extend(extract_tst_data_iter(emb.signer_info, signed=False))
-    if not tokens:
-        raise SignatureError("the document carries no timestamp")
-    info = extract_certificate_info(tokens[-1])
-    expiry: datetime = info.signer_cert.not_valid_after
-    issuers = {c.subject.dump(): c for c in info.other_certs}
-    issuer = issuers.get(info.signer_cert.issuer.dump())
-    if issuer is not None and issuer.not_valid_after < expiry:
-        expiry = issuer.not_valid_after
-    return expiry
+    return _expiry(read_pdf(pdf))

@@ -16,6 +16,8 @@ returns a half-signed PDF: the caller's input is untouched and nothing is writte
      ├── FieldProblem(field, reason)
      │                            no such signature field, already signed, out of order,
      │                            or the document is locked
+     ├── ArchiveRenewalPointless  renewing would not extend the archive timestamp's life:
+     │                            the TSA's certificate must be renewed first
      ├── ExternalSignatureProblem the stored state of a two-step signature is corrupt, or the
      │                            returned signature value does not match the certificate
      └── RemoteSignerError        the remote signing service (``signatures.csc``) is unreachable,
@@ -82,3 +84,8 @@ class FieldProblem(SignatureError):
 
 class ExternalSignatureProblem(SignatureError):
     """A two-step (external) signature cannot be completed with the given state or value."""
+
+
+class ArchiveRenewalPointless(SignatureError):
+    """A new archive timestamp would expire no later than the current one (same TSA
+    certificate): the TSA's certificate must be renewed first."""

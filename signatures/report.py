@@ -157,7 +157,10 @@ class SignatureReport:
     """Revocation status of the signer's certificate."""
 
     pades_level: PadesLevel | None
-    """The PAdES baseline level this signature reached, if any."""
+    """The PAdES baseline level of the signature's structure (signature timestamp: B-T,
+    signer's validation data in the DSS: B-LT, covered by a document timestamp: B-LTA),
+    whatever the validation outcome (:attr:`valid` is the verdict); ``None`` when not
+    PAdES or not intact."""
 
     indication: Indication
     """The ETSI AdES main indication (PAdES B-LTA validation)."""
@@ -231,6 +234,10 @@ class ValidationReport:
 
     document_timestamps: tuple[DocumentTimestampReport, ...]
     """One report per document timestamp, in document order."""
+
+    warnings: tuple[str, ...] = ()
+    """Findings that do not decide :attr:`valid` by themselves, e.g. unreadable DSS entries
+    that were skipped (a signature that needed them is invalid for lack of data)."""
 
     @property
     def valid(self) -> bool:

@@ -27,14 +27,15 @@ from asn1crypto import x509
 from .ades import (
     basic_validation,
     has_signature_timestamp,
+    read_dss_contents,
     timestamp_context,
     validation_spec,
     with_dss_knowledge,
     with_time_validation,
 )
-from .errors import UnreadablePdf
+from .errors import SignatureError, UnreadablePdf
 from .fields import document_identifier, read_pdf
-from .profiles import PadesLevel, TrustSettings
+from .profiles import TrustSettings
 from .report import (
     CertificateInfo,
     Coverage,
@@ -49,6 +50,7 @@ from .signing import run_sync
 from .validation_levels import CachingDiffPolicy, LevelInspector
 
 if TYPE_CHECKING:
+    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation.ades import AdESBasicValidationResult
     from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
     from pyhanko.sign.validation.policy_decl import PdfSignatureValidationSpec
@@ -161,16 +163,18 @@ async def _validate_signature(
     cert = emb.signer_cert
     status: PdfSignatureStatus | None = None
     result: AdESBasicValidationResult[PdfSignatureStatus] | None = None
+    timestamped = has_signature_timestamp(emb)
     try:
-        if levels.has_document_timestamp_after(emb):
-            # B-LTA (or B-B/B-T followed by an archive timestamp): ETSI LTA validation,
+        if timestamped and levels.has_document_timestamp_after(emb):
+            # B-LTA (or B-T/B-LT followed by an archive timestamp): ETSI LTA validation,
             # proofs of existence from the document timestamp chain.
             result = await ades_lta_validation(emb, spec, timing_info=timing)
-        elif has_signature_timestamp(emb):
+        elif timestamped:
             # B-T / B-LT: validation with time, revocation data from the DSS or fetched.
             result = await with_time_validation(emb, local_spec, timing=timing)
         else:
-            # B-B: at the current time only (hard-fail revocation still applies).
+            # B-B, even with document timestamps after it (pyHanko's LTA algorithm needs a
+            # signature timestamp): at the current time only, hard-fail revocation.
             result = await basic_validation(emb, local_spec, timing=timing)
         status = result.api_status
         indication = Indication(result.ades_subindic.status.name)
@@ -219,7 +223,7 @@ async def _validate_signature(
         timestamp=timestamp,
         best_signature_time=getattr(result, "best_signature_time", None),
         revocation=revocation,
-        pades_level=None,  # filled in once the document timestamps are validated
+        pades_level=levels.level(emb, signature_timestamp=timestamped) if intact else None,
         indication=indication,
         sub_indication=sub,
         valid=valid,
@@ -279,13 +283,27 @@ async def _validate_document_timestamp(
     )
 
 
-def _level(
-    levels: LevelInspector, emb: EmbeddedPdfSignature, report: SignatureReport
-) -> PadesLevel | None:
-    if not report.intact:
-        return None
-    timestamp_ok = report.timestamp is not None and report.timestamp.valid
-    return levels.level(emb, timestamp_ok=timestamp_ok)
+def _check_archive_expiry(
+    reports: list[DocumentTimestampReport], moment: datetime
+) -> list[DocumentTimestampReport]:
+    """The newest document timestamp proves nothing once its TSA certificate has expired.
+
+    pyHanko trusts the TSA certificate as a bare anchor, whatever its validity; older
+    timestamps are covered by newer ones, so only the newest one counts.
+    """
+    if not reports:
+        return reports
+    newest = max(range(len(reports)), key=lambda i: reports[i].revision)
+    report = reports[newest]
+    expires = report.tsa_certificate_expires
+    if expires is None or expires >= moment:
+        return reports
+    problem = (
+        f"archive timestamp expired on {expires.isoformat()}; "
+        "renew before the TSA certificate expires"
+    )
+    reports[newest] = dataclasses.replace(report, valid=False, problems=(*report.problems, problem))
+    return reports
 
 
 async def async_validate_pdf(
@@ -296,9 +314,26 @@ async def async_validate_pdf(
     offline: bool = True,
 ) -> ValidationReport:
     """Asynchronous :func:`validate_pdf`."""
+    reader = read_pdf(pdf)
+    try:
+        return await _validate_readable(pdf, reader, trust=trust, when=when, offline=offline)
+    except SignatureError:
+        raise
+    except Exception as exc:  # structures pyHanko cannot make sense of: not a crash
+        logger.info("validation gave up on a malformed document", exc_info=True)
+        raise UnreadablePdf(f"the signatures cannot be read: {exc}") from exc
+
+
+async def _validate_readable(
+    pdf: bytes,
+    reader: PdfFileReader,
+    *,
+    trust: TrustSettings,
+    when: datetime | None,
+    offline: bool,
+) -> ValidationReport:
     from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 
-    reader = read_pdf(pdf)
     try:
         signatures = list(reader.embedded_regular_signatures)
         timestamps = list(reader.embedded_timestamp_signatures)
@@ -312,9 +347,13 @@ async def async_validate_pdf(
     diff_policy = CachingDiffPolicy()
     spec = validation_spec(trust, offline=offline, diff_policy=diff_policy)
     levels = LevelInspector(reader, timestamps)
+    dss = read_dss_contents(reader)
     local_spec = (
-        with_dss_knowledge(spec, reader)
-        if any(not levels.has_document_timestamp_after(emb) for emb in signatures)
+        with_dss_knowledge(spec, dss)
+        if any(
+            not (has_signature_timestamp(emb) and levels.has_document_timestamp_after(emb))
+            for emb in signatures
+        )
         else spec
     )
     # Signatures first: their AdES-LTA runs do the modification analysis of every
@@ -325,23 +364,14 @@ async def async_validate_pdf(
         )
         for emb in signatures
     ]
-    ts_context = timestamp_context(trust, reader, timestamps, offline=offline, when=when)
-    ts_reports = [
-        await _validate_document_timestamp(emb, context=ts_context, diff_policy=diff_policy)
-        for emb in timestamps
-    ]
-    levels.valid_timestamp_revisions = {t.revision for t in ts_reports if t.valid}
-    signature_reports = [
-        dataclasses.replace(
-            report,
-            pades_level=levels.level(
-                emb, timestamp_ok=bool(report.timestamp and report.timestamp.valid)
-            )
-            if report.intact
-            else None,
-        )
-        for report, emb in zip(signature_reports, signatures, strict=True)
-    ]
+    ts_context = timestamp_context(trust, dss, timestamps, offline=offline, when=when)
+    ts_reports = _check_archive_expiry(
+        [
+            await _validate_document_timestamp(emb, context=ts_context, diff_policy=diff_policy)
+            for emb in timestamps
+        ],
+        timing.validation_time,
+    )
     return ValidationReport(
         document_id=document_identifier(reader),
         sha256=hashlib.sha256(pdf).hexdigest(),
@@ -350,6 +380,7 @@ async def async_validate_pdf(
         offline=offline,
         signatures=tuple(signature_reports),
         document_timestamps=tuple(ts_reports),
+        warnings=dss.problems,
     )
 
 

@@ -102,7 +102,6 @@ class LevelInspector:
 
         self.reader = reader
         self.timestamps = timestamps
-        self.valid_timestamp_revisions: set[int] = set()
         self._dss: dict[int | None, DssView] = {}
         certification = read_certification_data(reader)
         self._certification: tuple[bytes, str] | None = None
@@ -142,21 +141,25 @@ class LevelInspector:
         """Whether a document timestamp (valid or not) follows the signature."""
         return any(t.signed_revision > emb.signed_revision for t in self.timestamps)
 
-    def level(self, emb: EmbeddedPdfSignature, *, timestamp_ok: bool) -> PadesLevel | None:
-        """The highest PAdES baseline level the signature's structure reaches."""
+    def level(self, emb: EmbeddedPdfSignature, *, signature_timestamp: bool) -> PadesLevel | None:
+        """The highest PAdES baseline level the signature's *structure* reaches.
+
+        Structure only, whatever the validation outcome (that is the separate verdict):
+        a signature timestamp makes B-T; the signer's revocation data in the DSS, B-LT;
+        that data covered by a later document timestamp, B-LTA. A signature without a
+        signature timestamp stays B-B even when document timestamps follow it: it is
+        validated at the current time only (see :mod:`signatures.ades`).
+        """
         if str(emb.sig_object.get("/SubFilter", "")) != _PADES_SUBFILTER:
             return None
-        later = sorted(
-            t.signed_revision
-            for t in self.timestamps
-            if t.signed_revision > emb.signed_revision
-            and t.signed_revision in self.valid_timestamp_revisions
-        )
-        if not (timestamp_ok or later):
+        if not signature_timestamp:
             return PadesLevel.B_B
         cert = emb.signer_cert
         if not self._dss_at(None).covers(cert):
             return PadesLevel.B_T
+        later = [
+            t.signed_revision for t in self.timestamps if t.signed_revision > emb.signed_revision
+        ]
         if any(self._dss_at(revision).covers(cert) for revision in later):
             return PadesLevel.B_LTA
         return PadesLevel.B_LT

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
 
 from signatures import (
+    ArchiveRenewalPointless,
     Indication,
     PadesLevel,
     ServiceUrls,
@@ -18,9 +19,12 @@ from signatures import (
     renew_archive_timestamp,
     validate_pdf,
 )
-from signatures.pki import DemoPki
+from signatures.pki import DemoPki, create_demo_pki
+from signatures.services import DemoServices
 from tests.pdfsig import PdfsigResult, assert_pdfsig_valid
+from tests.signatures.conftest import SIGNATORIES
 from tests.signatures.tamper import add_page_text, flip_byte_in_signed_content
+from tests.support import free_port
 
 YEARS_LATER = timedelta(days=5 * 365 + 30)
 
@@ -70,31 +74,57 @@ def test_without_the_tsa_anchor_the_future_validation_fails(
     assert not report.valid
 
 
+@pytest.fixture(scope="module")
+def second_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPki]:
+    """Another demo PKI, standing in for the TSA after its certificate was renewed."""
+    pki = create_demo_pki(
+        tmp_path_factory.mktemp("second-tsa"),
+        signatories=SIGNATORIES[:1],
+        base_url=f"http://127.0.0.1:{free_port()}",
+        tsa_validity=timedelta(days=365 * 21),  # issued later, and ends later
+    )
+    services = DemoServices(pki).start()
+    yield pki
+    services.stop()
+
+
+def test_renewing_with_the_same_tsa_certificate_is_refused(
+    lta_two_signed: bytes, demo_pki: DemoPki, service_urls: ServiceUrls
+) -> None:
+    assert archive_timestamp_expiry(lta_two_signed) == demo_pki.tsa_cert.not_valid_after
+    with pytest.raises(ArchiveRenewalPointless, match="TSA's certificate must be renewed first"):
+        renew_archive_timestamp(lta_two_signed, services=service_urls)
+
+
 def test_renewing_the_archive_timestamp_adds_one_that_validates(
     lta_two_signed: bytes,
     demo_pki: DemoPki,
-    trust_settings: TrustSettings,
-    service_urls: ServiceUrls,
+    second_tsa: DemoPki,
     pdfsig: Callable[[bytes], PdfsigResult],
 ) -> None:
-    assert archive_timestamp_expiry(lta_two_signed) == demo_pki.tsa_cert.not_valid_after
-    renewed = renew_archive_timestamp(lta_two_signed, services=service_urls)
+    renewed = renew_archive_timestamp(lta_two_signed, services=second_tsa.service_urls())
     assert renewed.startswith(lta_two_signed)  # an incremental update, nothing rewritten
-    report = validate_pdf(renewed, trust=trust_settings)
+    trust = TrustSettings(
+        trust_roots=(demo_pki.root_cert,),
+        tsa_trust_roots=(demo_pki.tsa_cert, second_tsa.tsa_cert),
+        other_certs=(demo_pki.intermediate_cert,),
+    )
+    report = validate_pdf(renewed, trust=trust)
     assert report.valid
     assert len(report.document_timestamps) == 3
     newest = report.document_timestamps[-1]
     assert newest.valid
     assert newest.revision > report.document_timestamps[1].revision
     assert all(s.pades_level is PadesLevel.B_LTA for s in report.signatures)
-    assert archive_timestamp_expiry(renewed) == demo_pki.tsa_cert.not_valid_after
+    assert archive_timestamp_expiry(renewed) == second_tsa.tsa_cert.not_valid_after
+    assert archive_timestamp_expiry(renewed) > demo_pki.tsa_cert.not_valid_after
     checked = pdfsig(renewed)
     assert_pdfsig_valid(checked, 2)
     assert sum(s.is_document_timestamp for s in checked.signatures) == 3
 
     future = datetime.now(UTC) + YEARS_LATER
     with freeze_time(future):
-        assert validate_pdf(renewed, trust=trust_settings, when=future).valid
+        assert validate_pdf(renewed, trust=trust, when=future).valid
 
 
 def test_archive_timestamp_expiry_needs_a_timestamp(prepared_pdf: bytes) -> None:
