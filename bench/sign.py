@@ -80,7 +80,11 @@ def main() -> None:
     services = DemoServices(pki).start()
     try:
         prepared_font()  # the one-time font preparation is not part of signing
-        pdf = prepare_for_signing(
+        # Signing is measured on a one-field document (B-B is refused where several
+        # officials sign: a later document timestamp would leave a B-B signature
+        # unverifiable); validation on the two-signature letter.
+        pdf = prepare_for_signing(make_sample_pdf(), [FieldSpec("podpis-e-izba")])
+        letter = prepare_for_signing(
             make_sample_pdf(), [FieldSpec("podpis-e-izba"), FieldSpec("podpis-rybnik")]
         )
         trust, urls = pki.trust_settings(), pki.service_urls()
@@ -143,7 +147,7 @@ def main() -> None:
                 )
             )
 
-        two = pdf
+        two = letter
         for key_id, field in (("prezes", "podpis-e-izba"), ("prezydent", "podpis-rybnik")):
             two = sign_pdf(
                 two,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import io
 import json
 import struct
@@ -33,8 +34,14 @@ from .fields import check_can_sign, document_identifier, read_pdf
 from .keys import PadesSignedAttributes
 from .ltv import Network, add_long_term_data, check_signer_certificate, find_cause
 from .profiles import PadesLevel, ServiceUrls, SignerProfile, TrustSettings
-from .signing import MD_ALGORITHM, reserved_size, run_sync, signature_metadata
-from .stamp import stamp_style, stamp_text
+from .signing import (
+    MD_ALGORITHM,
+    check_level_for_signatories,
+    reserved_size,
+    run_sync,
+    signature_metadata,
+)
+from .stamp import is_demo_certificate, stamp_style, stamp_text
 
 __all__ = [
     "PreparedSignature",
@@ -45,6 +52,8 @@ __all__ = [
 ]
 
 _MAGIC = b"ESTRATEGIA-EXTSIG\x01"
+_MAGIC_MAC = b"ESTRATEGIA-EXTSIG-MAC\x01"
+"""A state authenticated with ``state_key``: this prefix, HMAC-SHA256 tag, plain state."""
 _MECHANISMS = {
     "rsa": ("sha256_rsa", "1.2.840.113549.1.1.11"),
     "ec": ("sha256_ecdsa", "1.2.840.10045.4.3.2"),
@@ -87,12 +96,23 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _encode_state(header: dict[str, Any], pdf: bytes) -> bytes:
+def _encode_state(header: dict[str, Any], pdf: bytes, state_key: bytes | None = None) -> bytes:
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    return _MAGIC + struct.pack(">I", len(head)) + head + pdf
+    plain = _MAGIC + struct.pack(">I", len(head)) + head + pdf
+    if state_key is None:
+        return plain
+    return _MAGIC_MAC + hmac.new(state_key, plain, hashlib.sha256).digest() + plain
 
 
-def _decode_state(state: bytes) -> tuple[dict[str, Any], bytes]:
+def _decode_state(state: bytes, state_key: bytes | None = None) -> tuple[dict[str, Any], bytes]:
+    if state.startswith(_MAGIC_MAC):
+        if state_key is None:
+            raise ExternalSignatureProblem("the state is authenticated: pass its state_key")
+        tag, state = state[len(_MAGIC_MAC) : len(_MAGIC_MAC) + 32], state[len(_MAGIC_MAC) + 32 :]
+        if not hmac.compare_digest(tag, hmac.new(state_key, state, hashlib.sha256).digest()):
+            raise ExternalSignatureProblem("the prepared-signature state was altered (HMAC)")
+    elif state_key is not None:
+        raise ExternalSignatureProblem("the prepared-signature state is not authenticated")
     if not state.startswith(_MAGIC) or len(state) < len(_MAGIC) + 4:
         raise ExternalSignatureProblem("not a prepared-signature state")
     offset = len(_MAGIC)
@@ -102,6 +122,33 @@ def _decode_state(state: bytes) -> tuple[dict[str, Any], bytes]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ExternalSignatureProblem("corrupt prepared-signature state") from exc
     return header, state[offset + 4 + length :]
+
+
+def _check_signed_attributes(
+    signed_attrs: cms.CMSAttributes, cert: x509.Certificate, document_digest: bytes
+) -> None:
+    """The stored signed attributes must sign this document, with this certificate."""
+    found: dict[str, Any] = {}
+    for attr in signed_attrs:
+        found[attr["type"].native] = attr["values"][0]
+    message_digest = found.get("message_digest")
+    if message_digest is None or message_digest.native != document_digest:
+        raise ExternalSignatureProblem(
+            "the signed attributes do not sign the stored document (messageDigest)"
+        )
+    signing_cert = found.get("signing_certificate_v2")
+    try:
+        ess = signing_cert["certs"][0] if signing_cert is not None else None
+        algorithm = ess["hash_algorithm"]["algorithm"].native if ess is not None else ""
+        matches = ess is not None and (
+            hashlib.new(algorithm, cert.dump()).digest() == ess["cert_hash"].native
+        )
+    except (KeyError, IndexError, ValueError, TypeError):
+        matches = False
+    if not matches:
+        raise ExternalSignatureProblem(
+            "the signed attributes name another certificate (signing-certificate-v2)"
+        )
 
 
 def _key_kind(cert: x509.Certificate) -> str:
@@ -122,6 +169,7 @@ async def async_prepare_external_signature(
     level: PadesLevel = PadesLevel.B_LTA,
     services: ServiceUrls | None = None,
     document_id: str | None = None,
+    state_key: bytes | None = None,
 ) -> PreparedSignature:
     """Asynchronous :func:`prepare_external_signature`."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -133,6 +181,7 @@ async def async_prepare_external_signature(
     mechanism, oid = _MECHANISMS[kind]
     reader = read_pdf(pdf)
     check_can_sign(reader, field_name)
+    check_level_for_signatories(reader, field_name, level)
     registry = SimpleCertificateStore.from_certs([signer_cert, *chain])
     placeholder = signer_cert.public_key.bit_size // 8 if kind == "rsa" else 72
     signer = ExternalSigner(
@@ -147,6 +196,7 @@ async def async_prepare_external_signature(
         profile,
         signed_at=datetime.now(UTC),
         document_id=document_id or document_identifier(reader),
+        demo=is_demo_certificate(signer_cert),
     )
     async with Network(services) as network:
         await check_signer_certificate(signer, trust, network)
@@ -181,7 +231,7 @@ async def async_prepare_external_signature(
         "chain": [_b64(c.dump()) for c in chain],
     }
     return PreparedSignature(
-        state=_encode_state(header, output.getvalue()),
+        state=_encode_state(header, output.getvalue(), state_key),
         digest_to_sign=hashlib.sha256(data_to_sign).digest(),
         data_to_sign=data_to_sign,
         digest_algorithm=MD_ALGORITHM,
@@ -203,6 +253,7 @@ def prepare_external_signature(
     level: PadesLevel = PadesLevel.B_LTA,
     services: ServiceUrls | None = None,
     document_id: str | None = None,
+    state_key: bytes | None = None,
 ) -> PreparedSignature:
     """Step 1: freeze the document and compute what the external signer must sign.
 
@@ -212,8 +263,10 @@ def prepare_external_signature(
     :param signer_cert: the signatory's certificate (from the card or the CSC service).
     :param chain: its issuers, to embed (intermediates, optionally the root).
     :param level: what :func:`complete_external_signature` will produce.
+    :param state_key: a server secret; if given, the state is authenticated with
+        HMAC-SHA256 and :func:`complete_external_signature` needs the same key.
     :raises FieldProblem, CertificateProblem, RevocationUnavailable, UnreadablePdf:
-        as for ``sign_pdf``.
+        as for ``sign_pdf`` (B-B is refused in a document with several signatories).
     """
     return run_sync(
         async_prepare_external_signature(
@@ -226,28 +279,52 @@ def prepare_external_signature(
             level=level,
             services=services,
             document_id=document_id,
+            state_key=state_key,
         )
     )
 
 
-def _check_value(cert: x509.Certificate, data: bytes, value: bytes) -> bytes:
-    """Verify the returned value; return it (ECDSA raw r||s converted to DER)."""
+def _check_value(
+    cert: x509.Certificate,
+    data: bytes,
+    value: bytes,
+    *,
+    algorithm: algos.SignedDigestAlgorithm | None = None,
+    digest: str = MD_ALGORITHM,
+) -> bytes:
+    """Verify the returned value; return it (ECDSA raw r||s converted to DER).
+
+    ``algorithm`` (a CMS signature algorithm) selects RSASSA-PSS when it says so; RSA
+    defaults to PKCS#1 v1.5. ``digest`` is the hash over ``data``.
+    """
     from cryptography import x509 as pyca_x509
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
+    try:
+        hash_algorithm: hashes.HashAlgorithm = getattr(hashes, digest.upper())()
+    except (AttributeError, TypeError) as exc:
+        raise ExternalSignatureProblem(f"unsupported digest algorithm {digest}") from exc
     public_key = pyca_x509.load_der_x509_certificate(cert.dump()).public_key()
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(value, data, padding.PKCS1v15(), hashes.SHA256())
+            if algorithm is not None and algorithm["algorithm"].native == "rsassa_pss":
+                params = algorithm["parameters"]
+                pss_hash = getattr(hashes, params["hash_algorithm"]["algorithm"].native.upper())
+                pss = padding.PSS(
+                    mgf=padding.MGF1(pss_hash()), salt_length=params["salt_length"].native
+                )
+                public_key.verify(value, data, pss, pss_hash())
+            else:
+                public_key.verify(value, data, padding.PKCS1v15(), hash_algorithm)
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
             size = (public_key.curve.key_size + 7) // 8
             if len(value) == 2 * size and value[0] != 0x30:  # raw r||s, as PKCS#11 gives
                 value = utils.encode_dss_signature(
                     int.from_bytes(value[:size], "big"), int.from_bytes(value[size:], "big")
                 )
-            public_key.verify(value, data, ec.ECDSA(hashes.SHA256()))
+            public_key.verify(value, data, ec.ECDSA(hash_algorithm))
         else:  # pragma: no cover - _key_kind allowed only RSA and EC
             raise ExternalSignatureProblem("unsupported key type")
     except InvalidSignature as exc:
@@ -263,13 +340,14 @@ async def async_complete_external_signature(
     *,
     trust: TrustSettings,
     services: ServiceUrls | None = None,
+    state_key: bytes | None = None,
 ) -> bytes:
     """Asynchronous :func:`complete_external_signature`."""
     from pyhanko.sign.signers import ExternalSigner
     from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    header, pdf = _decode_state(state)
+    header, pdf = _decode_state(state, state_key)
     try:
         level = PadesLevel(header["level"])
         cert = x509.Certificate.load(base64.b64decode(header["certificate"]))
@@ -283,8 +361,10 @@ async def async_complete_external_signature(
         raise ExternalSignatureProblem("corrupt prepared-signature state") from exc
     if not 0 < start < end <= len(pdf):
         raise ExternalSignatureProblem("corrupt prepared-signature state (region)")
-    if hashlib.sha256(pdf[:start] + pdf[end:]).digest() != digest:
+    actual = hashlib.sha256(pdf[:start] + pdf[end:]).digest()
+    if actual != digest:
         raise ExternalSignatureProblem("corrupt prepared-signature state (document digest)")
+    _check_signed_attributes(signed_attrs, cert, actual)
     value = _check_value(cert, signed_attrs_der, signature_value)
     if level.timestamped and (services is None or not services.tsa_url):
         from .errors import TimestampUnavailable
@@ -298,6 +378,9 @@ async def async_complete_external_signature(
         signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": mechanism}),
     )
     async with Network(services) as network:
+        # The certificate again, as before signing: it may have been revoked or have
+        # expired since the preparation, or the state may name an untrusted one.
+        await check_signer_certificate(signer, trust, network)
         try:
             signed_cms = await signer.async_sign_prescribed_attributes(
                 MD_ALGORITHM,
@@ -334,18 +417,26 @@ def complete_external_signature(
     *,
     trust: TrustSettings,
     services: ServiceUrls | None = None,
+    state_key: bytes | None = None,
 ) -> bytes:
     """Step 2: embed the externally computed value; timestamp and add LTV data per level.
 
     :param state: :attr:`PreparedSignature.state`, as stored.
     :param signature_value: the signer's answer for ``digest_to_sign`` (RSA PKCS#1 v1.5;
         ECDSA as DER or as raw ``r||s``).
-    :param trust: roots for collecting validation data (B-LT, B-LTA).
+    :param trust: roots the certificate must chain to (checked again, revocation
+        included) and for collecting validation data (B-LT, B-LTA).
     :param services: the TSA (B-T and above).
-    :raises ExternalSignatureProblem: corrupt state, or a value that does not verify.
+    :param state_key: the key given to :func:`prepare_external_signature`, if any.
+    :raises ExternalSignatureProblem: corrupt or altered state (HMAC, document digest,
+        signed attributes not matching the document or the certificate), or a value
+        that does not verify.
+    :raises CertificateProblem: the certificate is now expired, revoked or untrusted.
     :raises TimestampUnavailable, RevocationUnavailable: the services failed; the same
         state and value can be completed again later.
     """
     return run_sync(
-        async_complete_external_signature(state, signature_value, trust=trust, services=services)
+        async_complete_external_signature(
+            state, signature_value, trust=trust, services=services, state_key=state_key
+        )
     )

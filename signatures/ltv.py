@@ -64,6 +64,9 @@ def token_allowance(tsa_url: str | None) -> int:
 
 NON_REPUDIATION = frozenset({"non_repudiation"})
 
+DEFAULT_REVOCATION_TIMEOUT = 10.0
+"""Seconds per OCSP/CRL request when no :class:`ServiceUrls` (and so no timeout) is given."""
+
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -150,17 +153,17 @@ class Network:
         trust_roots: Iterable[x509.Certificate] | None = None,
         extra_certs: Iterable[x509.Certificate] = (),
     ) -> ValidationContext:
-        """A context that checks revocation hard-fail, fetching online when we are online.
+        """A context that checks revocation hard-fail, always fetching OCSP/CRL online.
 
-        Offline (no services), revocation is not checked: only chain and validity.
+        The OCSP/CRL URLs come from the certificates, so revocation is checked even
+        without services (B-B): then with :data:`DEFAULT_REVOCATION_TIMEOUT` per request.
         """
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
         roots = list(trust.trust_roots if trust_roots is None else trust_roots)
         others = [*trust.other_certs, *extra_certs]
         services = self.services
-        if services is None:
-            return ValidationContext(trust_roots=roots, other_certs=others, allow_fetching=False)
-        from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-
+        timeout = services.timeout if services is not None else DEFAULT_REVOCATION_TIMEOUT
         return ValidationContext(
             trust_roots=roots,
             other_certs=others,
@@ -171,9 +174,7 @@ class Network:
                     intermediate_ca_cert_rule=RevocationCheckingRule.CRL_OR_OCSP_REQUIRED,
                 )
             ),
-            fetcher_backend=AIOHttpFetcherBackend(
-                self.session(), per_request_timeout=services.timeout
-            ),
+            fetcher_backend=AIOHttpFetcherBackend(self.session(), per_request_timeout=timeout),
         )
 
 
@@ -193,11 +194,11 @@ async def check_signer_certificate(
 ) -> ValidationPath:
     """Check the signer's certificate before anything is signed.
 
-    Online: chain to a trusted root, validity, key usage and revocation (hard-fail).
-    Offline: the same without revocation.
+    Chain to a trusted root, validity, key usage and revocation (hard-fail, fetched from
+    the certificates' OCSP/CRL URLs, with or without configured services).
 
     :raises CertificateProblem: expired, not yet valid, revoked, untrusted or unusable.
-    :raises RevocationUnavailable: online, but no OCSP/CRL answer could be obtained.
+    :raises RevocationUnavailable: no OCSP/CRL answer could be obtained.
     """
     from pyhanko_certvalidator import CertificateValidator
     from pyhanko_certvalidator import errors as cv_errors
@@ -276,26 +277,34 @@ async def _collect_for(
             RevocationCheckingRule.CRL_OR_OCSP_REQUIRED,
         ]
     )
-    roots = None
-    if timestamp:
-        roots = [*trust.trust_roots, *trust.tsa_trust_roots]
+    # A TSA's path is built to the signers' roots first, so that its CA's CRL/OCSP is
+    # collected too; only a TSA outside them stops at its own anchor (tsa_trust_roots).
+    root_sets: list[list[x509.Certificate] | None] = [None]
+    if timestamp and trust.tsa_trust_roots:
+        root_sets.append([*trust.trust_roots, *trust.tsa_trust_roots])
     last_error: Exception | None = None
-    for rule in rules:
-        context = network.validation_context(
-            trust, ee_rule=rule, trust_roots=roots, extra_certs=info.other_certs
-        )
-        validator = CertificateValidator(
-            info.signer_cert, intermediate_certs=info.other_certs, validation_context=context
-        )
-        try:
-            usage = {"time_stamping"} if timestamp else None
-            path = await validator.async_validate_usage(set(), extended_key_usage=usage)
-        except (cv_errors.PathValidationError, cv_errors.PathBuildingError) as exc:
-            last_error = exc
-            continue
-        collected.paths.append(path)
-        collected.absorb(context)
-        return
+    for roots in root_sets:
+        for rule in rules:
+            context = network.validation_context(
+                trust, ee_rule=rule, trust_roots=roots, extra_certs=info.other_certs
+            )
+            validator = CertificateValidator(
+                info.signer_cert, intermediate_certs=info.other_certs, validation_context=context
+            )
+            try:
+                usage = {"time_stamping"} if timestamp else None
+                path = await validator.async_validate_usage(set(), extended_key_usage=usage)
+            except cv_errors.PathBuildingError as exc:
+                last_error = exc
+                break  # no path to these roots: try the next set
+            except cv_errors.PathValidationError as exc:
+                last_error = exc
+                continue
+            collected.paths.append(path)
+            collected.absorb(context)
+            return
+        if not isinstance(last_error, cv_errors.PathBuildingError):
+            break  # a path exists but its revocation data is missing: do not fall back
     subject = _subject(info.signer_cert)
     if required:
         if isinstance(last_error, cv_errors.RevokedError):
@@ -371,7 +380,7 @@ async def add_long_term_data(
             network=network,
             collected=collected,
             timestamp=True,
-            required=False,
+            required=renewal,  # renewal protects exactly this timestamp's data
         )
 
     writer = IncrementalPdfFileWriter.from_reader(reader)

@@ -89,16 +89,19 @@ class _SerialPkcs11Signer(PKCS11Signer):
     ) -> bytes:
         if dry_run:
             return await super().async_sign_raw(data, digest_algorithm, dry_run=True)
-        loop = asyncio.get_running_loop()
-        # A thread waits for the lock, not the event loop; a threading.Lock may be
-        # released by another thread than the one that took it.
-        await loop.run_in_executor(None, self.operation_lock.acquire)
-        try:
+        # Take the lock, sign and release it in one worker thread: if the awaiting task
+        # is cancelled (an HTTP timeout), the thread still finishes and releases the
+        # lock; a lock taken in one thread for a coroutine to release could be stranded.
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self._sign_serially, data, digest_algorithm
+        )
+
+    def _sign_serially(self, data: bytes, digest_algorithm: str) -> bytes:
+        with self.operation_lock:
             if self.closed:
                 raise KeyAccessError("the PKCS#11 key source was closed")
-            return await super().async_sign_raw(data, digest_algorithm)
-        finally:
-            self.operation_lock.release()
+            # pyHanko's token call, on a private event loop in this thread.
+            return asyncio.run(PKCS11Signer.async_sign_raw(self, data, digest_algorithm))
 
 
 def _check_key_matches_certificate(signer: PKCS11Signer, cert: asn1_x509.Certificate) -> None:

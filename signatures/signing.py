@@ -14,7 +14,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import SignatureError, TimestampUnavailable
+from .errors import FieldProblem, KeyAccessError, SignatureError, TimestampUnavailable
 from .fields import check_can_sign, document_identifier, list_signature_fields, read_pdf
 from .ltv import (
     Network,
@@ -24,9 +24,10 @@ from .ltv import (
     token_allowance,
 )
 from .profiles import PadesLevel, ServiceUrls, SignerProfile, TrustSettings
-from .stamp import stamp_style, stamp_text
+from .stamp import is_demo_certificate, stamp_style, stamp_text
 
 if TYPE_CHECKING:
+    from asn1crypto import cms, x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.signers import PdfSignatureMetadata, Signer
 
@@ -71,6 +72,66 @@ def signature_metadata(
     )
 
 
+def check_level_for_signatories(reader: PdfFileReader, field_name: str, level: PadesLevel) -> None:
+    """Refuse B-B in a document with several signature fields.
+
+    A later signatory's document timestamp (B-LTA) or DSS would leave a B-B signature
+    without the validation data of its own time, and so unverifiable.
+
+    :raises FieldProblem: ``level`` is B-B and the document has several signatories.
+    """
+    if level is PadesLevel.B_B and len(list_signature_fields(reader)) > 1:
+        raise FieldProblem(
+            field_name,
+            "every signature in a document with several signatories must be at least B-T",
+        )
+
+
+def _newest_signer_info(signed: bytes, start: int) -> cms.SignerInfo:
+    """The signer info of the signature written after offset ``start`` of ``signed``."""
+    from asn1crypto import cms
+
+    position = signed.find(b"/Contents <", start)
+    while position != -1:
+        begin = position + len(b"/Contents <")
+        end = signed.find(b">", begin)
+        try:
+            info = cms.ContentInfo.load(bytes.fromhex(signed[begin:end].decode("ascii")))
+            if info["content_type"].native == "signed_data":
+                signer_info: cms.SignerInfo = info["content"]["signer_infos"][0]
+                return signer_info
+        except (ValueError, TypeError, KeyError, IndexError):
+            pass
+        position = signed.find(b"/Contents <", end)
+    raise SignatureError("the new signature cannot be found in the signed PDF")
+
+
+def verify_signature_value(signer_info: cms.SignerInfo, cert: x509.Certificate) -> None:
+    """Check the signature value over the signed attributes with the certificate's key.
+
+    :raises KeyAccessError: the value does not verify: the key does not match the
+        certificate (a PKCS#11 EC key or a remote credential paired with another one).
+    """
+    from .errors import ExternalSignatureProblem
+    from .external import _check_value
+
+    raw = signer_info["signed_attrs"].dump()
+    data = b"\x31" + raw[1:]  # DER of the SET OF, as signed (not the [0] IMPLICIT tag)
+    try:
+        _check_value(
+            cert,
+            data,
+            signer_info["signature"].native,
+            algorithm=signer_info["signature_algorithm"],
+            digest=signer_info["digest_algorithm"]["algorithm"].native,
+        )
+    except ExternalSignatureProblem as exc:
+        raise KeyAccessError(
+            "the key does not match the certificate: the signature value does not verify "
+            "with its public key; nothing was signed"
+        ) from exc
+
+
 def reserved_size(signer: Signer, *, tsa_url: str | None) -> int:
     """Hex characters to reserve for the CMS container, without pyHanko's dry run."""
     certs = sum(len(c.dump()) for c in signer.cert_registry)
@@ -104,6 +165,7 @@ async def async_sign_pdf(
 
     reader = read_pdf(pdf)
     check_can_sign(reader, field_name)
+    check_level_for_signatories(reader, field_name, level)
     if level.timestamped and (services is None or not services.tsa_url):
         raise TimestampUnavailable(f"{level.value} needs a TSA: pass services=ServiceUrls(...)")
     signer = key.signer()
@@ -112,6 +174,7 @@ async def async_sign_pdf(
         profile,
         signed_at=datetime.now(UTC),
         document_id=document_id or document_identifier(reader),
+        demo=is_demo_certificate(signer.signing_cert),
     )
     async with Network(services) as network:
         await check_signer_certificate(signer, trust, network)
@@ -148,6 +211,8 @@ async def async_sign_pdf(
                     raise found from exc
                 raise
         signed: bytes = output.getvalue()
+        if signer.signing_cert is not None:  # check_signer_certificate refused None
+            verify_signature_value(_newest_signer_info(signed, len(pdf)), signer.signing_cert)
         if level.long_term:
             signed = await add_long_term_data(
                 signed,
@@ -181,12 +246,15 @@ def sign_pdf(
     :param trust: roots the signer's certificate must chain to (checked before signing).
     :param level: PAdES baseline level; B-T and above need ``services``.
     :param services: TSA URL and timeouts; OCSP/CRL URLs come from the certificates.
-        Without services, revocation is not checked before signing (B-B only).
+        Revocation is checked before signing even without services (B-B), with a
+        10-second timeout per OCSP/CRL request.
     :param document_id: text for the stamp's "Identyfikator dokumentu" line; default: from
         the PDF's permanent file identifier (:func:`~signatures.fields.document_identifier`).
     :raises UnreadablePdf: ``pdf`` is not a readable PDF.
-    :raises FieldProblem: no such field, already signed, out of order, document locked.
-    :raises KeyAccessError: the key cannot be used.
+    :raises FieldProblem: no such field, already signed, out of order, document locked;
+        B-B in a document with several signature fields.
+    :raises KeyAccessError: the key cannot be used, or its signature value does not
+        verify with the certificate (the produced PDF is discarded).
     :raises CertificateProblem: the certificate is expired, revoked or untrusted.
     :raises TimestampUnavailable: no TSA configured, or it failed.
     :raises RevocationUnavailable: OCSP/CRL could not be obtained.

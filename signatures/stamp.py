@@ -24,13 +24,26 @@ from zoneinfo import ZoneInfo
 
 from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory
 
+from .pki_config import DEMO_ORGANISATION
 from .profiles import Box, SignerProfile
 
 if TYPE_CHECKING:
+    from asn1crypto import x509
     from pyhanko.pdf_utils.writer import BasePdfFileWriter
     from pyhanko.stamp import TextStampStyle
 
-__all__ = ["STAMP_FONT_SIZE", "auto_stamp_box", "stamp_style", "stamp_text", "warsaw"]
+__all__ = [
+    "DEMO_LINE",
+    "STAMP_FONT_SIZE",
+    "auto_stamp_box",
+    "is_demo_certificate",
+    "stamp_style",
+    "stamp_text",
+    "warsaw",
+]
+
+DEMO_LINE = "DEMO – bez mocy prawnej"
+"""Shown on the stamp of a signature made with a demo PKI certificate."""
 
 STAMP_FONT_SIZE = 8
 SOURCE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -159,8 +172,23 @@ def stamp_style() -> TextStampStyle:
     )
 
 
-def stamp_text(profile: SignerProfile, *, signed_at: datetime, document_id: str) -> str:
-    """The stamp's lines, in Polish; the time is shown in Europe/Warsaw."""
+def is_demo_certificate(cert: x509.Certificate | None) -> bool:
+    """Whether ``cert`` was issued to the demo PKI's organisation (subject O)."""
+    if cert is None:
+        return False
+    try:
+        return bool(cert.subject.native.get("organization_name") == DEMO_ORGANISATION)
+    except (ValueError, KeyError):  # pragma: no cover - malformed names
+        return False
+
+
+def stamp_text(
+    profile: SignerProfile, *, signed_at: datetime, document_id: str, demo: bool = False
+) -> str:
+    """The stamp's lines, in Polish; the time is shown in Europe/Warsaw.
+
+    :param demo: add :data:`DEMO_LINE` (a demo PKI certificate signs).
+    """
     local = signed_at.astimezone(warsaw())
     lines = ["Podpisano elektronicznie", profile.full_name]
     if profile.function:
@@ -169,10 +197,12 @@ def stamp_text(profile: SignerProfile, *, signed_at: datetime, document_id: str)
         lines.append(profile.on_behalf)
     lines.append(f"Data: {local:%Y-%m-%d %H:%M:%S} {local.tzname()}")
     lines.append(f"Identyfikator dokumentu: {document_id}")
+    if demo:
+        lines.append(DEMO_LINE)
     return "\n".join(lines)
 
 
-STAMP_HEIGHT = 90.0  # room for six lines of 8 pt text and the margins
+STAMP_HEIGHT = 90.0  # room for seven lines of 8 pt text and the margins
 _MARGIN = 40.0
 _GAP = 12.0
 

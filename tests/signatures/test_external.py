@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from signatures import (
     ExternalSignatureProblem,
     FieldProblem,
+    FieldSpec,
     PadesLevel,
     Pkcs12Key,
     PreparedSignature,
@@ -20,12 +21,14 @@ from signatures import (
     TrustSettings,
     complete_external_signature,
     prepare_external_signature,
+    prepare_for_signing,
     sign_pdf,
     validate_pdf,
 )
 from signatures.pki import DemoPki
 from tests.pdfsig import PdfsigResult, assert_pdfsig_valid
 from tests.signatures.conftest import FIELDS
+from tests.signatures.sample import make_sample_pdf
 from tests.support import free_port
 
 
@@ -105,14 +108,14 @@ def test_mayor_signs_with_a_card_after_e_izba_and_it_validates(
 
 
 def test_a_wrong_value_or_a_corrupt_state_is_refused(
-    prepared_pdf: bytes,
     demo_pki: DemoPki,
     trust_settings: TrustSettings,
     service_urls: ServiceUrls,
     pdfsig: Callable[[bytes], PdfsigResult],
 ) -> None:
+    one_field = prepare_for_signing(make_sample_pdf(), [FieldSpec(FIELDS[0])])
     prepared = _prepare(
-        prepared_pdf, "prezes", FIELDS[0], demo_pki, trust_settings, None, PadesLevel.B_B
+        one_field, "prezes", FIELDS[0], demo_pki, trust_settings, None, PadesLevel.B_B
     )
     wrong_key = card_sign(demo_pki, "prezydent", prepared.digest_to_sign)
     with pytest.raises(ExternalSignatureProblem, match="does not match"):

@@ -24,7 +24,7 @@ from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from signatures.errors import KeyAccessError
 from signatures.fields import prepare_for_signing
-from signatures.pkcs11 import Pkcs11Key
+from signatures.pkcs11 import Pkcs11Key, _SerialPkcs11Signer
 from signatures.pki import DemoPki, DemoSignatory
 from signatures.profiles import (
     FieldSpec,
@@ -323,6 +323,25 @@ def test_one_key_signs_from_several_threads(
         [signature] = validate_pdf(signed, trust=trust_settings).signatures
         assert signature.intact
         assert signature.cryptographically_valid
+
+
+def test_a_cancelled_signature_does_not_strand_the_token_lock(token_key: Pkcs11Key) -> None:
+    """A request cancelled while another one holds the token (an HTTP timeout) must not
+    leave the lock taken by an orphaned worker thread: later signatures would hang."""
+    import threading
+
+    signer = token_key.signer()
+    assert isinstance(signer, _SerialPkcs11Signer)
+    signer.operation_lock.acquire()  # another request is signing right now
+    threading.Timer(0.5, signer.operation_lock.release).start()
+
+    async def request() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(signer.async_sign_raw(b"list intencyjny", "sha256"), 0.2)
+
+    asyncio.run(request())  # returns once the orphaned worker has finished
+    assert not signer.operation_lock.locked()
+    assert asyncio.run(signer.async_sign_raw(b"list intencyjny", "sha256"))
 
 
 def test_a_signer_kept_after_close_refuses_to_sign(softhsm_token: SoftHsmToken) -> None:
