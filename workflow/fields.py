@@ -49,7 +49,8 @@ _RESERVED = (
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INTEGER = re.compile(r"-?\d{1,18}")
 _DECIMAL = re.compile(r"-?\d{1,15}(\.\d+)?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # XML cannot carry these; \t, \n are fine
+# XML cannot carry these (\t, \n are fine); nor can UTF-8 carry unpaired surrogates.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _GROSZ = Decimal("0.01")  # money has at most two decimal places
 _MAX_AMOUNT = Decimal(10) ** 15
 
@@ -154,7 +155,8 @@ class FieldSchema:
         known = set(self.names)
         for name in values:
             if name not in known:
-                raise InvalidInput(str(name), "unknown field")
+                # ascii(): a name with unpaired surrogates must still print in the answer
+                raise InvalidInput(ascii(name)[1:-1], "unknown field")
         return {field.name: _validate_field(field, values.get(field.name)) for field in self.fields}
 
 
@@ -374,6 +376,8 @@ def _coerce_integer(value: object, path: str) -> int:
     if isinstance(value, bool):
         raise InvalidInput(path, "must be a whole number, not a boolean")
     if isinstance(value, int):
+        if abs(value) >= 10**18:
+            raise InvalidInput(path, "must have at most 18 digits")
         return value
     if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         return int(value.strip())

@@ -185,6 +185,8 @@ def render_docx(template: bytes, context: Mapping[str, object], *, name: str = "
         tpl.render(dict(context), jinja_env=make_environment(), autoescape=True)
     except jinja2.exceptions.SecurityError as exc:
         raise InvalidInput("template", f"{name}: not allowed in a template: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput("template", f"{name}: an expression is nested too deeply") from exc
     except jinja2.UndefinedError as exc:
         raise InvalidInput("template", f"{name}: undefined variable: {exc.message}") from exc
     except jinja2.TemplateSyntaxError as exc:

@@ -259,6 +259,11 @@ def lint_template(docx: bytes, schema: FieldSchema, *, name: str) -> list[LintPr
                 message = f"template syntax error: {exc.message}"
                 problems.append(LintProblem(name, None, paragraph, excerpt, message, part.name))
             continue
+        except RecursionError:
+            parsed_all = False
+            message = "an expression is nested too deeply"
+            problems.append(LintProblem(name, None, None, None, message, part.name))
+            continue
         referenced = meta.find_undeclared_variables(ast) - set(env.globals)
         used |= referenced
         undeclared = referenced - set(schema.names) - SYSTEM_VARIABLES

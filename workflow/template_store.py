@@ -8,6 +8,7 @@ written, in one transaction with its audit record.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,8 +64,14 @@ def parse_schema_upload(raw: bytes | str | Mapping[str, Any], *, source: str) ->
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput("schema", f"not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise InvalidInput("schema", "nested too deeply") from exc
     else:
         data = raw
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput("schema", "contains an unpaired surrogate") from exc
     if not isinstance(data, Mapping):
         raise InvalidInput("schema", "must be a JSON object with a 'fields' list")
     return FieldSchema.parse(data, source=source)
@@ -88,7 +95,7 @@ def register_version(
     if actor is not None and not actor.has_chamber_role(Role.ADMIN):
         # Templates are shared by every document in the country: only e-Izba admins.
         raise NotPermitted("uploading templates needs the admin role in an e-Izba office")
-    if not name or not name.replace("_", "").replace("-", "").isalnum() or len(name) > 80:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", name):
         raise InvalidInput("name", "use letters, digits, '-' and '_' only (at most 80)")
     try:
         kind = DocumentKind(kind)

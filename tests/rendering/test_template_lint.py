@@ -165,3 +165,12 @@ def test_unknown_filters_and_tests_inside_conditions() -> None:
         "unknown filter 'lista'",
     ]
     assert {p.paragraph for p in problems} == {6}
+
+
+def test_an_expression_nested_too_deeply_is_a_problem_not_a_crash() -> None:
+    """Found by fuzzing the upload: 2,000 nested parentheses overflowed the parser."""
+    deep = "{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}"
+    problems = lint_template(
+        make_docx(deep), FieldSchema.parse({"fields": []}, source="t"), name="t"
+    )
+    assert [p.message for p in problems] == ["an expression is nested too deeply"]

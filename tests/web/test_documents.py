@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from typing import Any
 
@@ -143,3 +144,40 @@ def test_downloads_of_docx_and_pdf(login: Login, letter: dict[str, Any], tmp_pat
     assert mayor.get(f"{API}/documents/{letter['id']}/versions/1/odt").status_code == 422
     signed = mayor.get(f"{API}/documents/{letter['id']}/signed.pdf")
     assert signed.status_code == 404  # nothing was sent for signatures yet
+
+
+def test_out_of_range_ids_and_unpaired_surrogates_are_422_not_500(
+    login: Login, demo: DemoIds, letter: dict[str, Any]
+) -> None:
+    """Found by fuzzing: ids past a 64-bit integer and lone surrogates reached the database
+    or the JSON encoder; now the edge refuses them, naming the field, and stores nothing."""
+    author = login("autor")
+    too_big = 2**63
+    paths = (
+        f"/documents/{too_big}",
+        f"/documents/{too_big}/actions",
+        f"/people?organisation_id={too_big}",
+        f"/documents?offset={too_big}",
+    )
+    for path in paths:
+        r = author.get(f"{API}{path}")
+        assert r.status_code == 422, (path, r.text)
+    body = letter_body(demo)
+    body["parties"][0]["organisation_id"] = too_big
+    r = author.post(f"{API}/documents", json=body)
+    assert r.status_code == 422
+    assert r.json()["field"] == "parties[0].organisation_id"
+
+    before = author.get(f"{API}/documents").json()
+    surrogate = letter_body(demo)
+    surrogate["values"]["strategy_name"] = "X\udfffY"
+    r = author.post(
+        f"{API}/documents",
+        content=json.dumps(surrogate).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert r.json()["field"] == "strategy_name"
+    titled = letter_body(demo, title="List\x00intencyjny")
+    assert author.post(f"{API}/documents", json=titled).json()["field"] == "title"
+    assert author.get(f"{API}/documents").json() == before  # nothing was stored

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerialize
 
 from workflow.identity import Actor
 from workflow.states import Action, Status
+from workflow.web.types import Count, DbId, Line, Text
 
 
 def _isoformat(value: datetime) -> str:
@@ -75,7 +76,7 @@ class SessionOut(BaseModel):
 
 
 class TokenIn(Incoming):
-    name: str = Field(min_length=1, max_length=120)
+    name: Line = Field(min_length=1, max_length=120)
 
 
 class TokenOut(Outgoing):
@@ -102,42 +103,42 @@ class TemplateOut(Outgoing):
 
 
 class PartyIn(Incoming):
-    organisation_id: int
-    representative_id: int | None = None
+    organisation_id: DbId
+    representative_id: DbId | None = None
 
 
 class SignatoryIn(Incoming):
-    user_id: int
-    organisation_id: int | None = None
-    function: str | None = Field(default=None, max_length=200)
+    user_id: DbId
+    organisation_id: DbId | None = None
+    function: Line | None = Field(default=None, max_length=200)
 
 
 class DocumentCreateIn(Incoming):
-    template: str = Field(min_length=1, max_length=80)
-    title: str = Field(min_length=1, max_length=300)
+    template: Line = Field(min_length=1, max_length=80)
+    title: Line = Field(min_length=1, max_length=300)
     values: dict[str, Any]
     """Field values, checked against the template's schema."""
     parties: list[PartyIn] = Field(min_length=1, max_length=50)
     signatories: list[SignatoryIn] = Field(default_factory=list, max_length=50)
-    owner_organisation_id: int | None = None
+    owner_organisation_id: DbId | None = None
 
 
 class DocumentEditIn(Incoming):
     values: dict[str, Any]
     """Changed field values; the others keep their value from the current version."""
-    seen_lock_version: int | None = None
+    seen_lock_version: Count | None = None
     """The lock_version the client saw: a 409 if someone changed the document since."""
-    note: str | None = Field(default=None, max_length=500)
+    note: Line | None = Field(default=None, max_length=500)
 
 
 class ActionIn(Incoming):
-    reason: str | None = Field(default=None, max_length=10_000)
-    seen_lock_version: int | None = None
+    reason: Text | None = Field(default=None, max_length=10_000)
+    seen_lock_version: Count | None = None
 
 
 class CommentIn(Incoming):
-    body: str = Field(min_length=1, max_length=10_000)
-    version: int | None = None
+    body: Text = Field(min_length=1, max_length=10_000)
+    version: DbId | None = None
     """Which version the comment is about; the current one if absent."""
 
 

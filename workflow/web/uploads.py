@@ -22,6 +22,7 @@ from workflow.config import Settings
 from workflow.errors import InvalidInput
 from workflow.models import DocumentKind
 from workflow.web.deps import ContextDep
+from workflow.web.types import check_text
 
 MAX_SCHEMA_BYTES: Final = 256 * 1024
 FORM_OVERHEAD_BYTES: Final = 64 * 1024
@@ -76,7 +77,10 @@ async def _text(form: FormData, name: str, *, required: bool, max_bytes: int) ->
         if required:
             raise InvalidInput(name, "required")
         return ""
-    return str(value)
+    try:
+        return check_text(str(value))
+    except ValueError as exc:
+        raise InvalidInput(name, str(exc)) from None
 
 
 async def read_template_upload(request: Request, context: ContextDep) -> TemplateUpload:
@@ -137,7 +141,7 @@ UPLOAD_OPENAPI: Final[dict[str, Any]] = {
 async def read_pdf_body(request: Request, context: ContextDep) -> bytes:
     """A raw ``application/pdf`` body, refused (422 ``file``) past the upload limit."""
     limit = context.settings.max_upload_bytes
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/pdf":
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/pdf":
         raise InvalidInput("file", "send the PDF as the body with Content-Type: application/pdf")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

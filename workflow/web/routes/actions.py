@@ -8,18 +8,19 @@ from workflow.lifecycle import available_actions, transition
 from workflow.states import Action
 from workflow.web.deps import CurrentActor, RuntimeDep
 from workflow.web.schemas import ActionIn, ActionOut, DocumentOut
+from workflow.web.types import DbId
 
 router = APIRouter(prefix="/documents/{document_id}/actions", tags=["actions"])
 
 
 @router.get("", response_model=list[ActionOut])
-def actions(document_id: int, actor: CurrentActor, rt: RuntimeDep) -> list[ActionOut]:
+def actions(document_id: DbId, actor: CurrentActor, rt: RuntimeDep) -> list[ActionOut]:
     return [ActionOut.of(a) for a in available_actions(rt, actor=actor, document_id=document_id)]
 
 
 @router.post("/{action}", response_model=DocumentOut)
 def take_action(
-    document_id: int,
+    document_id: DbId,
     action: Action,
     actor: CurrentActor,
     rt: RuntimeDep,

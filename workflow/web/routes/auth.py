@@ -15,6 +15,7 @@ from workflow.web.deps import (
 from workflow.web.errors import BadCredentials
 from workflow.web.schemas import ErrorOut, LoginIn, SessionOut, TokenIn, TokenOut, UserOut
 from workflow.web.security import clear_session_cookie, set_session_cookie
+from workflow.web.types import DbId
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -55,5 +56,5 @@ def create_token(body: TokenIn, caller: SessionCaller, context: ContextDep) -> T
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, actor: CurrentActor, context: ContextDep) -> None:
+def revoke_token(token_id: DbId, actor: CurrentActor, context: ContextDep) -> None:
     accounts.revoke_token(context.runtime, actor=actor, token_id=token_id)

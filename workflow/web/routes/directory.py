@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from workflow.directory import list_organisations, list_people
 from workflow.web.deps import CurrentActor, RuntimeDep
 from workflow.web.schemas import OrganisationOut, PersonOut
+from workflow.web.types import DbId
 
 router = APIRouter(tags=["directory"])
 
@@ -18,7 +19,7 @@ def organisations(actor: CurrentActor, rt: RuntimeDep) -> list[OrganisationOut]:
 
 @router.get("/people", response_model=list[PersonOut])
 def people(
-    actor: CurrentActor, rt: RuntimeDep, organisation_id: int | None = None
+    actor: CurrentActor, rt: RuntimeDep, organisation_id: DbId | None = None
 ) -> list[PersonOut]:
     views = list_people(rt, actor=actor, organisation_id=organisation_id)
     return [PersonOut.of(p) for p in views]

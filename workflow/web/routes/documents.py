@@ -21,6 +21,7 @@ from workflow.states import Status
 from workflow.web.deps import CurrentActor, RuntimeDep
 from workflow.web.downloads import file_response
 from workflow.web.schemas import DocumentCreateIn, DocumentEditIn, DocumentOut, VersionOut
+from workflow.web.types import Count, DbId
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -48,9 +49,9 @@ def documents(
     rt: RuntimeDep,
     status: Status | None = None,
     kind: DocumentKind | None = None,
-    organisation_id: int | None = None,
+    organisation_id: DbId | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query()] = 0,
 ) -> list[DocumentOut]:
     views = list_documents(
         rt,
@@ -65,13 +66,13 @@ def documents(
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
-def document(document_id: int, actor: CurrentActor, rt: RuntimeDep) -> DocumentOut:
+def document(document_id: DbId, actor: CurrentActor, rt: RuntimeDep) -> DocumentOut:
     return DocumentOut.of(get_document(rt, actor=actor, document_id=document_id))
 
 
 @router.patch("/{document_id}", response_model=DocumentOut)
 def edit(
-    document_id: int, body: DocumentEditIn, actor: CurrentActor, rt: RuntimeDep
+    document_id: DbId, body: DocumentEditIn, actor: CurrentActor, rt: RuntimeDep
 ) -> DocumentOut:
     view = edit_document(
         rt,
@@ -85,7 +86,7 @@ def edit(
 
 
 @router.get("/{document_id}/versions", response_model=list[VersionOut])
-def versions(document_id: int, actor: CurrentActor, rt: RuntimeDep) -> list[VersionOut]:
+def versions(document_id: DbId, actor: CurrentActor, rt: RuntimeDep) -> list[VersionOut]:
     return [VersionOut.of(v) for v in history(rt, actor=actor, document_id=document_id)]
 
 
@@ -95,8 +96,8 @@ def versions(document_id: int, actor: CurrentActor, rt: RuntimeDep) -> list[Vers
     responses={200: {"content": {"application/pdf": {}, "application/octet-stream": {}}}},
 )
 def version_file(
-    document_id: int,
-    number: int,
+    document_id: DbId,
+    number: DbId,
     fmt: Literal["docx", "pdf"],
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -113,7 +114,7 @@ def version_file(
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def signed_pdf(document_id: int, actor: CurrentActor, rt: RuntimeDep) -> Response:
+def signed_pdf(document_id: DbId, actor: CurrentActor, rt: RuntimeDep) -> Response:
     """The PDF frozen for signing with every signature made so far."""
     content, filename, media_type = get_file(
         rt, actor=actor, document_id=document_id, version=None, fmt="signed"

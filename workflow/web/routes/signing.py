@@ -21,13 +21,14 @@ from workflow.web.schemas import (
     SignatureValueIn,
     SignIn,
 )
+from workflow.web.types import DbId
 
 router = APIRouter(prefix="/documents/{document_id}/signatures", tags=["signatures"])
 
 
 @router.post("/demo-key", response_model=DocumentOut)
 def sign_with_server_demo_key(
-    document_id: int, body: SignIn, actor: CurrentActor, rt: RuntimeDep
+    document_id: DbId, body: SignIn, actor: CurrentActor, rt: RuntimeDep
 ) -> DocumentOut:
     """Demo mode only: sign with the caller's key from the demo PKI, held by the server."""
     view = sign_with_demo_key(
@@ -38,7 +39,7 @@ def sign_with_server_demo_key(
 
 @router.post("/external", response_model=ExternalSigningOut, status_code=201)
 def begin_external(
-    document_id: int, body: ExternalSignIn, actor: CurrentActor, rt: RuntimeDep
+    document_id: DbId, body: ExternalSignIn, actor: CurrentActor, rt: RuntimeDep
 ) -> ExternalSigningOut:
     """Step 1 of signing with a key the server never sees (a card, a remote provider)."""
     view = begin_external_signature(
@@ -53,8 +54,8 @@ def begin_external(
 
 @router.post("/external/{session_id}", response_model=DocumentOut)
 def complete_external(
-    document_id: int,
-    session_id: int,
+    document_id: DbId,
+    session_id: DbId,
     body: SignatureValueIn,
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -62,7 +63,7 @@ def complete_external(
     """Step 2: the signature value over ``digest_to_sign``; the server embeds it."""
     try:
         value = base64.b64decode(body.signature_value, validate=True)
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: non-ASCII characters
         raise InvalidInput("signature_value", "not base64") from exc
     view = complete_external_signature(
         rt, actor=actor, document_id=document_id, session_id=session_id, signature_value=value
