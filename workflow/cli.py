@@ -133,13 +133,15 @@ def _cmd_timestamps_renew(settings: Settings, args: argparse.Namespace) -> int:
 
     rt = build_runtime(settings)
     try:
-        renewed = renew_due_timestamps(rt, margin=timedelta(days=args.within_days))
+        renewed, blocked = renew_due_timestamps(rt, margin=timedelta(days=args.within_days))
     finally:
         rt.close()
     for r in renewed:
         print(f"{r.reference}: archive timestamp renewed; valid until {r.now_expires_at:%Y-%m-%d}")
-    print(f"{len(renewed)} document(s) renewed")
-    return 0
+    for b in blocked:
+        print(f"{b.reference}: NOT renewed (expires {b.expires_at:%Y-%m-%d}): {b.reason}")
+    print(f"{len(renewed)} document(s) renewed, {len(blocked)} could not be")
+    return 1 if blocked else 0
 
 
 def _safe_url(settings: Settings) -> str:

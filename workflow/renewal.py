@@ -15,7 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from signatures import archive_timestamp_expiry, renew_archive_timestamp
+from signatures import (
+    ArchiveRenewalPointless,
+    archive_timestamp_expiry,
+    renew_archive_timestamp,
+)
 from workflow import audit
 from workflow.blobs import store_file
 from workflow.db import transaction
@@ -26,6 +30,16 @@ from workflow.runtime import Runtime
 from workflow.states import Status
 
 DEFAULT_MARGIN = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A document due for renewal that could not be renewed, and why."""
+
+    document_id: int
+    reference: str
+    expires_at: datetime
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -40,10 +54,12 @@ class Renewal:
 
 def renew_due_timestamps(
     rt: Runtime, *, margin: timedelta = DEFAULT_MARGIN, now: datetime | None = None
-) -> list[Renewal]:
+) -> tuple[list[Renewal], list[Blocked]]:
     """Renew every signed or archived document whose archive timestamp expires within
-    ``margin``; return what was renewed. A TSA failure raises and leaves the remaining
-    documents for the next run (those renewed so far stay renewed)."""
+    ``margin``. Returns what was renewed and what could not be: a renewal whose new
+    timestamp would expire no later than the old one (the TSA's own certificate is due)
+    is pointless and reported for the operator instead. A TSA that does not answer
+    raises and leaves the remaining documents for the next run."""
     now = now or datetime.now(UTC)
     with transaction(rt.read_sessions) as session:
         candidates = session.execute(
@@ -52,7 +68,8 @@ def renew_due_timestamps(
                 Document.current_pdf_sha256.is_not(None),
             )
         ).all()
-    renewed = []
+    renewed: list[Renewal] = []
+    blocked: list[Blocked] = []
     for document_id, reference, sha in candidates:
         if sha is None:  # excluded by the query; narrows the type
             continue
@@ -62,9 +79,13 @@ def renew_due_timestamps(
             continue
         env = rt.signing
         assert env.services is not None  # noqa: S101  # signing at B-T and above needs a TSA
-        fresh = renew_archive_timestamp(pdf, services=env.services, trust=env.trust)
+        try:
+            fresh = renew_archive_timestamp(pdf, services=env.services, trust=env.trust)
+        except ArchiveRenewalPointless as exc:
+            blocked.append(Blocked(document_id, reference or "", expires, str(exc)))
+            continue
         renewed.append(_store(rt, document_id, reference or "", sha, fresh, expires))
-    return renewed
+    return renewed, blocked
 
 
 def _store(

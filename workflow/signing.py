@@ -16,6 +16,7 @@ Two ways to sign:
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -229,6 +230,13 @@ def sign_with_demo_key(
     )  # fmt: skip
 
 
+def _state_key(rt: Runtime) -> bytes:
+    """Authenticates the stored state of an external signature (HMAC), so a changed row in
+    signing_sessions cannot make the server embed a signature over other content."""
+    secret = rt.settings.effective_secret_key().encode()
+    return hashlib.sha256(b"estrategia/external-signing-state\0" + secret).digest()
+
+
 @dataclass(frozen=True)
 class ExternalSigningView:
     """What the signatory's device must sign, and where to send the value back."""
@@ -272,6 +280,7 @@ def begin_external_signature(
         level=env.level,
         services=env.services,
         document_id=turn.reference,
+        state_key=_state_key(rt),
     )
     with transaction(rt.sessions) as session:
         doc = load_visible(session, actor, document_id)
@@ -326,5 +335,7 @@ def complete_external_signature(
         state, base_sha = row.state, row.base_pdf_sha256
     turn = _turn(rt, actor, document_id, base_sha)
     env = rt.signing
-    signed = complete_signature(state, signature_value, trust=env.trust, services=env.services)
+    signed = complete_signature(
+        state, signature_value, trust=env.trust, services=env.services, state_key=_state_key(rt)
+    )
     return _record(rt, actor, turn, signed, session_id=session_id)

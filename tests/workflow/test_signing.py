@@ -178,7 +178,7 @@ def test_external_signing_never_needs_the_key_on_the_server(
     assert report.signatures[0].intact and report.signatures[0].trusted
 
 
-def test_archive_timestamps_are_renewed_before_they_expire(
+def test_archive_timestamps_due_for_renewal_are_found(
     rt: Runtime, actors: dict[str, Actor], demo: DemoIds, pdfsig_app: Pdfsig
 ) -> None:
     from datetime import timedelta
@@ -194,23 +194,18 @@ def test_archive_timestamps_are_renewed_before_they_expire(
         )  # fmt: skip
     signed = rt.blobs.get(doc.current_pdf_sha256 or "")
     # The demo TSA certificate lives 20 years: nothing is due within one year...
-    assert renew_due_timestamps(rt, margin=timedelta(days=365)) == []
-    # ...but everything is when the margin reaches past its expiry.
-    renewed = renew_due_timestamps(rt, margin=timedelta(days=365 * 25))
-    assert [r.document_id for r in renewed] == [doc.id]
-    fresh = rt.blobs.get(renewed[0].pdf_sha256)
-    assert fresh.startswith(signed)  # an incremental update: the signed bytes are kept
-    report = validate_pdf(fresh, trust=rt.signing.trust)
-    assert report.valid
-    assert len(report.document_timestamps) == 3
-    assert archive_timestamp_expiry(fresh) >= archive_timestamp_expiry(signed)
-    assert_pdfsig_valid(pdfsig_app(fresh), 2)
+    assert renew_due_timestamps(rt, margin=timedelta(days=365)) == ([], [])
+    # ...and within 25 years everything is, but a new timestamp from the same TSA
+    # certificate would expire no later: the operator is told, nothing is changed.
+    renewed, blocked = renew_due_timestamps(rt, margin=timedelta(days=365 * 25))
+    assert renewed == []
+    assert [b.document_id for b in blocked] == [doc.id]
+    assert "TSA" in blocked[0].reason
+    assert blocked[0].expires_at == archive_timestamp_expiry(signed)
     after = get_document(rt, actor=actors["prezes"], document_id=doc.id)
-    assert after.current_pdf_sha256 == renewed[0].pdf_sha256
-    assert after.status == Status.SIGNED
-    with transaction(rt.sessions) as s:
-        assert audit.export(s, document_id=doc.id)[-1]["action"] == "document.timestamp_renewed"
-        assert audit.verify(s).ok
+    assert after.current_pdf_sha256 == doc.current_pdf_sha256
+    assert validate_pdf(signed, trust=rt.signing.trust).valid
+    assert_pdfsig_valid(pdfsig_app(signed), 2)
 
 
 def test_a_signature_with_someone_elses_certificate_is_not_stored(
@@ -267,3 +262,90 @@ def test_a_tsa_that_is_down_leaves_the_document_as_it_was(
     assert after.lock_version == doc.lock_version
     assert after.status == Status.AWAITING_SIGNATURES
     assert rt.blobs.get(after.current_pdf_sha256 or "") == rt.blobs.get(doc.frozen_pdf_sha256 or "")
+
+
+def test_archive_timestamps_are_renewed_with_a_newer_tsa_certificate(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds, tmp_path: object
+) -> None:
+    from datetime import timedelta
+    from pathlib import Path
+
+    from signatures import TrustSettings, archive_timestamp_expiry
+    from signatures.pki import create_demo_pki
+    from signatures.services import DemoServices
+    from tests.support import free_port
+    from workflow.renewal import renew_due_timestamps
+    from workflow.runtime import build_runtime
+    from workflow.trust import SigningEnvironment, demo_signatories
+
+    doc = _awaiting(rt, actors, demo)
+    for who in ("prezes", "prezydent"):
+        doc = sign_with_demo_key(
+            rt, actor=actors[who], document_id=doc.id,
+            presented_pdf_sha256=doc.current_pdf_sha256 or "",
+        )  # fmt: skip
+    signed = rt.blobs.get(doc.current_pdf_sha256 or "")
+    live = rt.signing
+    assert live.demo_pki is not None
+    assert isinstance(tmp_path, Path)
+    # The TSA after its certificate was renewed: issued later, ends later.
+    newer = create_demo_pki(
+        tmp_path / "newer-tsa", signatories=demo_signatories()[:1],
+        base_url=f"http://127.0.0.1:{free_port()}", tsa_validity=timedelta(days=365 * 21),
+    )  # fmt: skip
+    trust = TrustSettings(
+        trust_roots=live.trust.trust_roots,
+        tsa_trust_roots=(*live.trust.timestamp_roots, newer.tsa_cert),
+        other_certs=live.trust.other_certs,
+    )
+    services = DemoServices(newer).start()
+    env = SigningEnvironment(trust=trust, services=newer.service_urls(), level=live.level)
+    archive = build_runtime(rt.settings, converter=rt.converter, signing=env)
+    try:
+        renewed, blocked = renew_due_timestamps(archive, margin=timedelta(days=365 * 25))
+    finally:
+        archive.close()
+        services.stop()
+    assert blocked == []
+    assert [r.document_id for r in renewed] == [doc.id]
+    fresh = rt.blobs.get(renewed[0].pdf_sha256)
+    assert fresh.startswith(signed)  # an incremental update: the signed bytes are kept
+    report = validate_pdf(fresh, trust=trust)
+    assert report.valid
+    assert len(report.document_timestamps) == 3
+    assert archive_timestamp_expiry(fresh) == newer.tsa_cert.not_valid_after
+    after = get_document(rt, actor=actors["prezes"], document_id=doc.id)
+    assert after.current_pdf_sha256 == renewed[0].pdf_sha256
+    assert after.status == Status.SIGNED
+    with transaction(rt.sessions) as s:
+        assert audit.export(s, document_id=doc.id)[-1]["action"] == "document.timestamp_renewed"
+        assert audit.verify(s).ok
+
+
+def test_a_changed_signing_session_row_is_refused(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds
+) -> None:
+    from workflow.models import SigningSession
+
+    doc = _awaiting(rt, actors, demo)
+    pki = rt.signing.demo_pki
+    assert pki is not None
+    chain = b"".join(pki.cert_path(n).read_bytes() for n in ("prezes", "intermediate", "root"))
+    step = begin_external_signature(
+        rt, actor=actors["prezes"], document_id=doc.id,
+        presented_pdf_sha256=doc.current_pdf_sha256 or "", certificate_chain=chain,
+    )  # fmt: skip
+    with transaction(rt.sessions) as s:
+        row = s.get(SigningSession, step.session_id)
+        assert row is not None
+        state = bytearray(row.state)
+        state[-100] ^= 0x01  # one bit of the stored PDF changed in the database
+        row.state = bytes(state)
+    with pytest.raises(ExternalSignatureProblem):
+        complete_external_signature(
+            rt, actor=actors["prezes"], document_id=doc.id, session_id=step.session_id,
+            signature_value=_sign_digest_as_a_card(rt, "prezes", step.digest_to_sign),
+        )  # fmt: skip
+    after = get_document(rt, actor=actors["prezes"], document_id=doc.id)
+    assert after.current_pdf_sha256 == doc.current_pdf_sha256
+    assert after.signatories[0].signed_at is None
