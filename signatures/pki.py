@@ -162,6 +162,20 @@ class DemoPki:
 
         return Pkcs12Key.from_file(self.p12_path(key_id), self.signatory(key_id).passphrase)
 
+    def sign_digest_as_card(self, key_id: str, digest: bytes) -> bytes:
+        """What a signatory's smart card does in the external flow: a raw signature over
+        a SHA-256 digest it is sent (RSA PKCS#1 v1.5 or ECDSA), with the demo key."""
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+        from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+        key = serialization.load_pem_private_key(self.key_path(key_id).read_bytes(), None)
+        if isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+        raise TypeError(f"unsupported demo key type {type(key).__name__}")
+
     # -- settings for signing and validation ------------------------------------------------
 
     @property

@@ -15,10 +15,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-
 from signatures import validate_pdf
 from workflow import audit
 from workflow.config import Settings
@@ -43,19 +39,6 @@ from workflow.signing import (
 )
 
 EXAMPLE = "examples/list_intencyjny.rybnik.json"
-
-
-def _card_signs(rt: Runtime, key_id: str, digest_b64: str) -> bytes:
-    """Stands in for the Mayor's smart card: a raw signature over the digest it is sent."""
-    pki = rt.signing.demo_pki
-    assert pki is not None  # noqa: S101  # demo mode
-    key = serialization.load_pem_private_key(pki.key_path(key_id).read_bytes(), password=None)
-    digest = base64.b64decode(digest_b64)
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
-    raise TypeError(f"unsupported demo key type {type(key).__name__}")
 
 
 def _write(path: Path, data: bytes) -> str:
@@ -127,7 +110,8 @@ def _run(rt: Runtime, demo: DemoIds, out: Path) -> dict[str, Any]:
     )  # fmt: skip
     doc = complete_external_signature(
         rt, actor=who["prezydent"], document_id=doc.id, session_id=step.session_id,
-        signature_value=_card_signs(rt, "prezydent", step.digest_to_sign),
+        # The Mayor's smart card, played by the demo PKI: only the digest goes out.
+        signature_value=pki.sign_digest_as_card("prezydent", base64.b64decode(step.digest_to_sign)),
     )  # fmt: skip
     steps.append(doc.status.value)
     signed, signed_name, _ = get_file(

@@ -108,6 +108,15 @@ FIELDS = ("podpis-e-izba", "podpis-rybnik")
 
 
 @pytest.fixture(scope="session")
+def one_field_pdf(sample_pdf: bytes) -> bytes:
+    """The sample letter frozen for one signatory (B-B is refused where several sign)."""
+    from signatures.fields import prepare_for_signing
+    from signatures.profiles import FieldSpec
+
+    return prepare_for_signing(sample_pdf, [FieldSpec(FIELDS[0])])
+
+
+@pytest.fixture(scope="session")
 def prepared_pdf(sample_pdf: bytes) -> bytes:
     """The sample letter frozen for two signatories (e-Izba, then Rybnik)."""
     from signatures.fields import prepare_for_signing

@@ -32,12 +32,6 @@ from tests.signatures.conftest import FIELDS
 from tests.support import free_port
 
 
-@pytest.fixture(scope="module")
-def one_field_pdf(sample_pdf: bytes) -> bytes:
-    """The sample letter frozen for one signatory (B-B is refused with several)."""
-    return prepare_for_signing(sample_pdf, [FieldSpec(FIELDS[0])])
-
-
 def _sign(
     pdf: bytes,
     key_id: str,

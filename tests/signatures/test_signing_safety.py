@@ -53,11 +53,6 @@ from tests.signatures.sample import make_sample_pdf
 from tests.support import free_port
 
 
-@pytest.fixture(scope="module")
-def one_field_pdf(sample_pdf: bytes) -> bytes:
-    return prepare_for_signing(sample_pdf, [FieldSpec(FIELDS[0])])
-
-
 def _card_sign(pki: DemoPki, key_id: str, digest: bytes) -> bytes:
     key = serialization.load_pem_private_key(pki.key_path(key_id).read_bytes(), None)
     assert isinstance(key, rsa.RSAPrivateKey)

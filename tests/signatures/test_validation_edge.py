@@ -12,7 +12,6 @@ from freezegun import freeze_time
 
 from signatures import (
     ArchiveRenewalPointless,
-    FieldSpec,
     Indication,
     PadesLevel,
     Pkcs12Key,
@@ -20,7 +19,6 @@ from signatures import (
     SignatureError,
     TrustSettings,
     archive_timestamp_expiry,
-    prepare_for_signing,
     renew_archive_timestamp,
     sign_pdf,
     validate_pdf,
@@ -79,11 +77,6 @@ def _with_junk_dss(pdf: bytes, kind: str) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def one_field_pdf(sample_pdf: bytes) -> bytes:
-    return prepare_for_signing(sample_pdf, [FieldSpec(FIELDS[0])])
 
 
 def _pki(directory: Path, **validity: timedelta) -> tuple[DemoPki, DemoServices]:

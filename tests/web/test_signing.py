@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from fastapi.testclient import TestClient
 
 from tests.pdfsig import Pdfsig, assert_pdfsig_valid
@@ -58,12 +55,7 @@ def test_sign_in_order_then_anyone_verifies(
               "certificate_chain_pem": chain.decode()},
     )  # fmt: skip
     assert step.status_code == 201, step.text
-    key = serialization.load_pem_private_key(pki.key_path("prezydent").read_bytes(), None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    value = key.sign(
-        base64.b64decode(step.json()["digest_to_sign"]), padding.PKCS1v15(),
-        Prehashed(hashes.SHA256()),
-    )  # fmt: skip
+    value = pki.sign_digest_as_card("prezydent", base64.b64decode(step.json()["digest_to_sign"]))
     done = prezydent.post(
         f"{url}/external/{step.json()['session_id']}",
         json={"signature_value": base64.b64encode(value).decode()},

@@ -6,8 +6,6 @@ import base64
 import subprocess
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from signatures import ExternalSignatureProblem, PadesLevel, list_signature_fields, validate_pdf
 from tests.pdfsig import Pdfsig, assert_pdfsig_valid
@@ -125,14 +123,10 @@ def test_officials_sign_in_order_on_the_exact_pdf(
 
 
 def _sign_digest_as_a_card(rt: Runtime, key_id: str, digest_b64: str) -> bytes:
-    """What a smart card does: a raw RSA PKCS#1 v1.5 signature over a given SHA-256."""
+    """What a smart card does: a raw signature over the SHA-256 it is sent."""
     pki = rt.signing.demo_pki
     assert pki is not None
-    key = serialization.load_pem_private_key(pki.key_path(key_id).read_bytes(), password=None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-
-    return key.sign(base64.b64decode(digest_b64), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    return pki.sign_digest_as_card(key_id, base64.b64decode(digest_b64))
 
 
 def test_external_signing_never_needs_the_key_on_the_server(
