@@ -23,9 +23,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from workflow.converter import PDF_A_2B_CONVERT_TO, ColdConverter, WarmConverterPool, check_pdf
-from workflow.fields import FieldSchema
-from workflow.rendering import build_context, render_docx
+from workflow.rendering.converter import (
+    PDF_A_2B_CONVERT_TO,
+    ColdConverter,
+    WarmConverterPool,
+    check_pdf,
+)
+from workflow.rendering.engine import build_context, render_docx
+from workflow.rendering.fields import FieldSchema
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for tests.rendering.sample_data when run as a script

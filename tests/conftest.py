@@ -18,12 +18,12 @@ from tests.pdfsig import Pdfsig
 from tests.pg import Cluster, start_cluster, stop_cluster
 from tests.support import free_port
 from workflow.config import Settings
-from workflow.converter import PdfConverter, WarmConverterPool
-from workflow.demo_data import DemoIds, load_demo_data
-from workflow.identity import Actor, load_actor
+from workflow.demo.data import DemoIds, load_demo_data
+from workflow.identity.actors import Actor, load_actor
 from workflow.migrate import upgrade
+from workflow.rendering.converter import PdfConverter, WarmConverterPool
 from workflow.runtime import Runtime, build_runtime
-from workflow.trust import SigningEnvironment, demo_signatories
+from workflow.signing.trust import SigningEnvironment, demo_signatories
 
 BACKENDS = os.environ.get("ESTRATEGIA_TEST_BACKENDS", "sqlite,postgresql").split(",")
 _counter = itertools.count()

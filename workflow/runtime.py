@@ -13,13 +13,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.blobs import BlobStore
 from workflow.config import Settings
-from workflow.converter import ColdConverter, FallbackConverter, PdfConverter, WarmConverterPool
 from workflow.db import make_engine, make_read_session_factory, make_session_factory
+from workflow.rendering.converter import (
+    ColdConverter,
+    FallbackConverter,
+    PdfConverter,
+    WarmConverterPool,
+)
+from workflow.storage.blobs import BlobStore
 
 if TYPE_CHECKING:
-    from workflow.trust import SigningEnvironment
+    from workflow.signing.trust import SigningEnvironment
 
 
 @dataclass
@@ -64,7 +69,7 @@ class Runtime:
         first use."""
         with self._lock:
             if self._signing is None:
-                from workflow.trust import open_signing_environment
+                from workflow.signing.trust import open_signing_environment
 
                 self._signing = open_signing_environment(self.settings)
             return self._signing

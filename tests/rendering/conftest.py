@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from workflow.converter import WarmConverterPool
-from workflow.fields import FieldSchema
-from workflow.rendering import build_context, render_docx
+from workflow.rendering.converter import WarmConverterPool
+from workflow.rendering.engine import build_context, render_docx
+from workflow.rendering.fields import FieldSchema
 
 from .helpers import TEMPLATES, load_schema
 from .sample_data import (

@@ -15,8 +15,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from workflow.converter import WarmConverterPool
-from workflow.fields import FieldSchema
+from workflow.rendering.converter import WarmConverterPool
+from workflow.rendering.fields import FieldSchema
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from workflow.rendering import DocumentInfo, Party, Signatory
+from workflow.rendering.engine import DocumentInfo, Party, Signatory
 
 E_IZBA = Party(
     name="Izba Gospodarki Elektronicznej",

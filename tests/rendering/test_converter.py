@@ -13,14 +13,14 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from workflow.converter import (
+from workflow.errors import RenderingFailed
+from workflow.rendering.converter import (
     ColdConverter,
     ConverterUnavailable,
     FallbackConverter,
     WarmConverterPool,
     check_pdf,
 )
-from workflow.errors import RenderingFailed
 
 from .helpers import (
     kill_offices,

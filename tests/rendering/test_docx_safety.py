@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from workflow.docx_safety import check_docx_upload
 from workflow.errors import InvalidInput
+from workflow.rendering.docx_safety import check_docx_upload
 
 from .helpers import make_docx, rezip
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from workflow.errors import InvalidInput
-from workflow.fields import FieldSchema
+from workflow.rendering.fields import FieldSchema
 
 from .sample_data import LETTER_VALUES, STRATEGY_VALUES
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from workflow.polish import (
+from workflow.polish.formatting import (
     MONTHS_GENITIVE,
     format_date_long,
     format_datetime_long,

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from workflow.errors import InvalidInput
-from workflow.rendering import build_context, render_docx
+from workflow.rendering.engine import build_context, render_docx
 
 from .helpers import docx_text, make_docx
 from .sample_data import PARTIES, SIGNATORIES, letter_document

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from workflow.errors import InvalidInput
-from workflow.fields import FieldSchema
-from workflow.template_lint import LintProblem, check_template, lint_template
+from workflow.rendering.fields import FieldSchema
+from workflow.rendering.lint import LintProblem, check_template, lint_template
 
 from .helpers import make_docx
 

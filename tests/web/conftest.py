@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from workflow.demo_data import DEMO_PASSWORD, PEOPLE, DemoIds
+from workflow.demo.data import DEMO_PASSWORD, PEOPLE, DemoIds
 from workflow.runtime import Runtime
 from workflow.web import create_app
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import API, EMAILS, Login
-from workflow.demo_data import DEMO_PASSWORD, DemoIds
+from workflow.demo.data import DEMO_PASSWORD, DemoIds
 from workflow.web.security import CSRF_HEADER, SESSION_COOKIE, SessionCodec
 
 

@@ -7,7 +7,7 @@ import subprocess
 from typing import Any
 
 from tests.web.conftest import API, LETTER_VALUES, Login, letter_body
-from workflow.demo_data import DemoIds
+from workflow.demo.data import DemoIds
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workflow.demo_data import DemoIds
-from workflow.documents import PartyInput, SignatoryInput, create_document
-from workflow.identity import Actor
-from workflow.rendering import SYSTEM_VARIABLES
+from workflow.demo.data import DemoIds
+from workflow.documents.service import PartyInput, SignatoryInput, create_document
+from workflow.identity.actors import Actor
+from workflow.rendering.engine import SYSTEM_VARIABLES
 from workflow.runtime import Runtime
 from workflow.views import DocumentView
 

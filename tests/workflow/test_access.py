@@ -7,14 +7,14 @@ import pytest
 
 from tests.workflow.helpers import rybnik_letter
 from workflow.db import transaction
-from workflow.demo_data import DemoIds
-from workflow.documents import PartyInput, get_document, list_documents
+from workflow.demo.data import DemoIds
+from workflow.documents.service import PartyInput, get_document, list_documents
 from workflow.errors import InvalidInput, NotFound, NotPermitted
-from workflow.identity import Actor, load_actor
+from workflow.identity.actors import Actor, load_actor
 from workflow.models import Membership, Organisation
 from workflow.runtime import Runtime
 from workflow.states import Role
-from workflow.template_store import register_version
+from workflow.template_library.store import register_version
 
 
 def _reload(rt: Runtime, user_id: int) -> Actor:

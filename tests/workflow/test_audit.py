@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, update
 
 from workflow import audit
-from workflow.cli import main
+from workflow.cli.main import main
 from workflow.db import transaction
 from workflow.models import AuditRecord
 from workflow.runtime import Runtime

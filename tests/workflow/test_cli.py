@@ -11,7 +11,7 @@ import pytest
 
 from tests.pdfsig import Pdfsig, assert_pdfsig_valid
 from tests.support import free_port
-from workflow.cli import main
+from workflow.cli.main import main
 from workflow.config import Settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "templates/examples/list_intencyjny.rybnik.json"

@@ -9,8 +9,8 @@ import pytest
 from tests.workflow.helpers import letter_values, rybnik_letter
 from workflow import audit
 from workflow.db import transaction
-from workflow.demo_data import DemoIds
-from workflow.documents import (
+from workflow.demo.data import DemoIds
+from workflow.documents.service import (
     PartyInput,
     SignatoryInput,
     add_comment,
@@ -22,7 +22,7 @@ from workflow.documents import (
     list_documents,
 )
 from workflow.errors import ConflictingChange, InvalidInput, NotFound, NotPermitted
-from workflow.identity import Actor
+from workflow.identity.actors import Actor
 from workflow.runtime import Runtime
 from workflow.states import Status
 

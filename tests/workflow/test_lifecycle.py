@@ -10,8 +10,8 @@ from sqlalchemy import select
 from tests.workflow.helpers import rybnik_letter
 from workflow import audit
 from workflow.db import transaction
-from workflow.demo_data import DemoIds
-from workflow.documents import edit_document, get_document
+from workflow.demo.data import DemoIds
+from workflow.documents.service import edit_document, get_document
 from workflow.errors import (
     ConflictingChange,
     EstrategiaError,
@@ -20,9 +20,9 @@ from workflow.errors import (
     NotPermitted,
     TransitionNotAllowed,
 )
-from workflow.identity import Actor, hash_password, load_actor
-from workflow.lifecycle import available_actions, transition
+from workflow.identity.actors import Actor, hash_password, load_actor
 from workflow.models import Approval, Membership, User
+from workflow.review.transitions import available_actions, transition
 from workflow.runtime import Runtime
 from workflow.states import Action, Role, Status
 
@@ -189,9 +189,9 @@ def test_a_converter_timeout_fails_cleanly_and_changes_nothing(
 ) -> None:
     from pathlib import Path
 
-    from workflow.converter import WarmConverterPool
     from workflow.errors import RenderingFailed
     from workflow.models import Rendition
+    from workflow.rendering.converter import WarmConverterPool
     from workflow.runtime import build_runtime
 
     doc = rybnik_letter(rt, actors, demo)

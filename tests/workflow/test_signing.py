@@ -12,13 +12,13 @@ from tests.pdfsig import Pdfsig, assert_pdfsig_valid
 from tests.workflow.helpers import rybnik_letter
 from workflow import audit
 from workflow.db import transaction
-from workflow.demo_data import DemoIds
-from workflow.documents import get_document, get_file
+from workflow.demo.data import DemoIds
+from workflow.documents.service import get_document, get_file
 from workflow.errors import GuardRefused, NotPermitted, TransitionNotAllowed
-from workflow.identity import Actor
-from workflow.lifecycle import transition
+from workflow.identity.actors import Actor
+from workflow.review.transitions import transition
 from workflow.runtime import Runtime
-from workflow.signing import (
+from workflow.signing.service import (
     begin_external_signature,
     complete_external_signature,
     sign_with_demo_key,
@@ -178,7 +178,7 @@ def test_archive_timestamps_due_for_renewal_are_found(
     from datetime import timedelta
 
     from signatures import archive_timestamp_expiry
-    from workflow.renewal import renew_due_timestamps
+    from workflow.signing.renewal import renew_due_timestamps
 
     doc = _awaiting(rt, actors, demo)
     for who in ("prezes", "prezydent"):
@@ -205,7 +205,7 @@ def test_archive_timestamps_due_for_renewal_are_found(
 def test_a_signature_with_someone_elses_certificate_is_not_stored(
     rt: Runtime, actors: dict[str, Actor], demo: DemoIds
 ) -> None:
-    from workflow.signing import sign_with_key
+    from workflow.signing.service import sign_with_key
 
     doc = _awaiting(rt, actors, demo)
     doc = sign_with_demo_key(
@@ -230,7 +230,7 @@ def test_a_tsa_that_is_down_leaves_the_document_as_it_was(
     from signatures import ServiceUrls, TimestampUnavailable
     from tests.support import free_port
     from workflow.runtime import build_runtime
-    from workflow.trust import SigningEnvironment
+    from workflow.signing.trust import SigningEnvironment
 
     doc = _awaiting(rt, actors, demo)
     live = rt.signing
@@ -268,9 +268,9 @@ def test_archive_timestamps_are_renewed_with_a_newer_tsa_certificate(
     from signatures.pki import create_demo_pki
     from signatures.services import DemoServices
     from tests.support import free_port
-    from workflow.renewal import renew_due_timestamps
     from workflow.runtime import build_runtime
-    from workflow.trust import SigningEnvironment, demo_signatories
+    from workflow.signing.renewal import renew_due_timestamps
+    from workflow.signing.trust import SigningEnvironment, demo_signatories
 
     doc = _awaiting(rt, actors, demo)
     for who in ("prezes", "prezydent"):

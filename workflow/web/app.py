@@ -15,20 +15,20 @@ from fastapi import APIRouter, FastAPI
 
 from workflow.config import Settings
 from workflow.runtime import Runtime, build_runtime
-from workflow.web.deps import WebContext
-from workflow.web.errors import install_error_handlers
-from workflow.web.routes import (
+from workflow.web.api import (
     actions,
     auth,
     comments,
     directory,
     documents,
     health,
-    home,
     signing,
     templates,
     verify,
 )
+from workflow.web.deps import WebContext
+from workflow.web.errors import install_error_handlers
+from workflow.web.pages import home
 from workflow.web.schemas import ErrorOut
 from workflow.web.security import SessionCodec
 from workflow.web.uploads import body_cap

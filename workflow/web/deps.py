@@ -3,7 +3,8 @@
     def approve(document_id: int, actor: CurrentActor, rt: RuntimeDep) -> ...
 
 ``WebContext`` is built once by the app's lifespan and reaches each request through the
-lifespan state; nothing here opens a database session (the use-cases in ``workflow.accounts`` do).
+lifespan state; nothing here opens a database session (the use-cases in
+``workflow.identity.accounts`` do).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 
-from workflow import accounts
 from workflow.config import Settings
-from workflow.identity import Actor
+from workflow.identity import accounts
+from workflow.identity.actors import Actor
 from workflow.runtime import Runtime
 from workflow.web.errors import (
     AuthenticationRequired,

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
-from workflow.identity import Actor
+from workflow.identity.actors import Actor
 from workflow.states import Action, Status
 from workflow.web.types import Count, DbId, Line, Text
 
@@ -275,7 +275,7 @@ class PersonOut(Outgoing):
 
     @classmethod
     def of(cls, view: object) -> Self:
-        from workflow.directory import PersonView
+        from workflow.registry.directory import PersonView
 
         assert isinstance(view, PersonView)  # noqa: S101  # typed by the route
         return cls(

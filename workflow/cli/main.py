@@ -1,0 +1,224 @@
+"""``estrategia ...``: the command line, over the same use-cases as the web app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from workflow.config import Settings
+from workflow.errors import EstrategiaError
+
+
+def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "workflow.web.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+    )
+    return 0
+
+
+def _cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from workflow.migrate import upgrade
+
+    upgrade(settings, args.revision)
+    print(f"database at revision {args.revision}: {_safe_url(settings)}")
+    return 0
+
+
+def _cmd_db_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from workflow.demo.data import DEMO_PASSWORD, PEOPLE, load_demo_data
+    from workflow.runtime import build_runtime
+
+    rt = build_runtime(settings)
+    try:
+        load_demo_data(rt)
+    finally:
+        rt.close()
+    print(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for p in PEOPLE:
+        roles = ", ".join(r.value for r in p.roles)
+        print(f"  {p.email:<26} {p.full_name} — {p.function_title} [{roles}]")
+    return 0
+
+
+def _cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from workflow import audit
+    from workflow.db import make_engine, make_read_session_factory, transaction
+
+    engine = make_engine(settings)
+    try:
+        with transaction(make_read_session_factory(engine)) as session:
+            report = audit.verify(session)
+    finally:
+        engine.dispose()
+    if report.ok:
+        print(f"audit trail intact: {report.checked} records, head {report.head}")
+        return 0
+    print(f"audit trail BROKEN at record {report.first_bad_seq}: {report.problem}")
+    return 1
+
+
+def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
+    from workflow.cli.render import render_to_file
+
+    render_to_file(settings, template=args.template, data=args.data, out=args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from workflow.demo.run import run_demo
+
+    summary = run_demo(settings, Path(args.out))
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _cmd_pki_init(settings: Settings, args: argparse.Namespace) -> int:
+    from workflow.signing.trust import ensure_demo_pki
+
+    if args.force and settings.pki_dir.exists():
+        import shutil
+
+        shutil.rmtree(settings.pki_dir)
+    pki = ensure_demo_pki(settings)
+    print(f"demo PKI (NOT FOR PRODUCTION) in {pki.directory}")
+    print(f"  root certificate: {pki.cert_path('root')}")
+    print(f"  TSA/OCSP/CRL served by the app on {pki.base_url}")
+    for s in pki.signatories:
+        print(f"  {s.key_id:<10} {s.full_name} — {s.function}: {pki.p12_path(s.key_id)}")
+    return 0
+
+
+def _cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from signatures import TrustSettings, UnreadablePdf, validate_pdf
+    from workflow.cli.verify import print_report
+
+    try:
+        pdf = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if args.trust:
+        trust = TrustSettings.from_pem_files(args.trust, tsa_trust_roots=args.tsa_trust or ())
+    else:
+        from workflow.signing.trust import configured_trust
+
+        trust = configured_trust(settings)
+    try:
+        report = validate_pdf(pdf, trust=trust)
+    except UnreadablePdf as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_report(report)
+    return 0 if report.valid else 1
+
+
+def _cmd_timestamps_renew(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from workflow.runtime import build_runtime
+    from workflow.signing.renewal import renew_due_timestamps
+
+    rt = build_runtime(settings)
+    try:
+        renewed, blocked = renew_due_timestamps(rt, margin=timedelta(days=args.within_days))
+    finally:
+        rt.close()
+    for r in renewed:
+        print(f"{r.reference}: archive timestamp renewed; valid until {r.now_expires_at:%Y-%m-%d}")
+    for b in blocked:
+        print(f"{b.reference}: NOT renewed (expires {b.expires_at:%Y-%m-%d}): {b.reason}")
+    print(f"{len(renewed)} document(s) renewed, {len(blocked)} could not be")
+    return 1 if blocked else 0
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.effective_database_url
+    return url.split("@")[-1] if "@" in url else url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="estrategia", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="start the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True
+    )
+    up = db.add_parser("upgrade", help="apply the Alembic migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=_cmd_db_upgrade)
+    seed = db.add_parser("seed-demo", help="load the demo data once and print the logins")
+    seed.set_defaults(func=_cmd_db_seed_demo)
+
+    au = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    ver = au.add_parser("verify", help="exit 0 if the hash chain is intact, 1 otherwise")
+    ver.set_defaults(func=_cmd_audit_verify)
+
+    render = sub.add_parser("render", help="render a template with JSON data to .docx or .pdf")
+    render.add_argument("--template", required=True, help="template name or path to a .docx")
+    render.add_argument("--data", required=True, type=Path, help="JSON file with the values")
+    render.add_argument("--out", required=True, type=Path, help="output .docx or .pdf")
+    render.set_defaults(func=_cmd_render)
+
+    pki = sub.add_parser("pki", help="the demo PKI").add_subparsers(
+        dest="pki_command", required=True
+    )
+    init = pki.add_parser("init", help="make the demo CA hierarchy, TSA, OCSP, CRL and keys")
+    init.add_argument("--force", action="store_true", help="replace an existing demo PKI")
+    init.set_defaults(func=_cmd_pki_init)
+
+    verify = sub.add_parser("verify", help="validate the signatures of a PDF (0 valid, 1 not)")
+    verify.add_argument("file")
+    verify.add_argument(
+        "--trust", action="append", type=Path, help="trusted root PEM (default: the demo root)"
+    )
+    verify.add_argument(
+        "--tsa-trust", action="append", type=Path, help="PEM certificate trusted for timestamps"
+    )
+    verify.add_argument("--json", action="store_true", help="the full report as JSON")
+    verify.set_defaults(func=_cmd_verify)
+
+    ts = sub.add_parser("timestamps", help="archive timestamps").add_subparsers(
+        dest="timestamps_command", required=True
+    )
+    renew = ts.add_parser("renew", help="renew those expiring soon (run it regularly)")
+    renew.add_argument("--within-days", type=int, default=365)
+    renew.set_defaults(func=_cmd_timestamps_renew)
+
+    demo = sub.add_parser("demo", help="run the Rybnik letter of intent through its lifecycle")
+    demo.add_argument("--out", required=True, help="folder for the DOCX, PDF and audit trail")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    try:
+        return int(args.func(settings, args))
+    except EstrategiaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

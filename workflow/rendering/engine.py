@@ -1,0 +1,201 @@
+"""Render a .docx template with docxtpl, safely.
+
+Templates are uploaded by users, so they are rendered in a jinja2 ``SandboxedEnvironment``
+(no ``''.__class__`` tricks) with autoescape on: docxtpl does not escape by default, so
+"& Partnerzy <sp. z o.o.>" would lose its "&" and turn "<sp. z o.o.>" into an XML element.
+Undefined variables are errors (``StrictUndefined``): a typo must not print an empty line
+in a signed agreement.
+
+Variables every template gets from the application, not declared in schemas
+(``SYSTEM_VARIABLES``):
+
+- ``document``: reference, title, kind, place, date (a ``date``), version
+- ``parties``: list of name, short_name, kind_label, head_title, representative_name,
+  representative_function, seat, teryt
+- ``signatories``: list of position, full_name, function, organisation_name
+
+Filters: ``data_pl`` (date -> "25 listopada 2026 r."; an aware datetime also gets
+"godz. 13:05" in Warsaw time) and ``kwota`` (Decimal -> "1 234,50 zł").
+"""
+
+from __future__ import annotations
+
+import io
+import operator
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import jinja2
+from docx.opc.exceptions import PackageNotFoundError
+from docxtpl import DocxTemplate
+from jinja2.sandbox import SandboxedEnvironment
+
+from workflow.errors import InvalidInput
+from workflow.polish.formatting import format_date_long, format_datetime_long, format_money
+
+SYSTEM_VARIABLES = frozenset({"document", "parties", "signatories"})
+
+DOCUMENT_KEYS = ("reference", "title", "kind", "place", "date", "version")
+PARTY_KEYS = (
+    "name",
+    "short_name",
+    "kind_label",
+    "head_title",
+    "representative_name",
+    "representative_function",
+    "seat",
+    "teryt",
+)
+SIGNATORY_KEYS = ("position", "full_name", "function", "organisation_name")
+
+#: Attributes a template may read from each system variable (or its items).
+SYSTEM_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
+    "document": DOCUMENT_KEYS,
+    "parties": PARTY_KEYS,
+    "signatories": SIGNATORY_KEYS,
+}
+
+_MAX_REPEAT = 100_000  # largest string/list a template may build with "*"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the application knows about the document being rendered."""
+
+    reference: str
+    """Case reference (znak sprawy), e.g. "IGE/RYB/2026/014"."""
+    title: str
+    kind: str
+    """Template kind, e.g. "list_intencyjny"."""
+    place: str
+    """Place of signing, nominative: "Rybnik"."""
+    date: date
+    version: int
+
+
+@dataclass(frozen=True)
+class Party:
+    """A party to the agreement: e-Izba or a local government unit."""
+
+    name: str
+    """Full name, e.g. "Miasto Rybnik"."""
+    short_name: str
+    """Name used in the text after the first mention, e.g. "Miasto"."""
+    kind_label: str
+    """Kind in words, e.g. "miasto na prawach powiatu"."""
+    head_title: str
+    """Title of the unit's head, stored per unit: "Prezydent Miasta Rybnika"."""
+    representative_name: str
+    representative_function: str
+    """Function of the person acting, e.g. "Prezydent Miasta Rybnika" or "z upoważnienia"."""
+    seat: str
+    """Address of the seat."""
+    teryt: str = ""
+    """TERYT (TERC) code of a local government unit; empty for e-Izba."""
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """A person who signs, in the set order."""
+
+    position: int
+    full_name: str
+    function: str
+    organisation_name: str
+
+
+def build_context(
+    values: Mapping[str, object],
+    *,
+    document: DocumentInfo,
+    parties: Sequence[Party],
+    signatories: Sequence[Signatory],
+) -> dict[str, object]:
+    """Merge validated field values with the system variables."""
+    clash = SYSTEM_VARIABLES & set(values)
+    if clash:
+        raise InvalidInput(sorted(clash)[0], "is a system variable, not a field")
+    return {
+        **values,
+        "document": document,
+        "parties": list(parties),
+        "signatories": sorted(signatories, key=operator.attrgetter("position")),
+    }
+
+
+def _data_pl(value: object) -> str:
+    if isinstance(value, datetime):
+        return format_datetime_long(value)
+    if isinstance(value, date):
+        return format_date_long(value)
+    raise jinja2.TemplateRuntimeError(f"data_pl expects a date, got {type(value).__name__}")
+
+
+def _kwota(value: object) -> str:
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return format_money(value)
+    raise jinja2.TemplateRuntimeError(f"kwota expects a Decimal, got {type(value).__name__}")
+
+
+class TemplateSandbox(SandboxedEnvironment):
+    """The sandbox, also refusing ``"x" * 10**9`` and ``10 ** 10**9`` (memory, CPU)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 100:
+            raise jinja2.exceptions.SecurityError("exponent too large")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                if sized and len(seq) * count > _MAX_REPEAT:
+                    raise jinja2.exceptions.SecurityError("repetition too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def make_environment() -> SandboxedEnvironment:
+    """The one jinja2 environment templates are parsed and rendered with."""
+    env = TemplateSandbox(autoescape=True, undefined=jinja2.StrictUndefined)
+    filters: dict[str, Callable[[object], str]] = {"data_pl": _data_pl, "kwota": _kwota}
+    env.filters.update(filters)
+    return env
+
+
+def open_template(template: bytes, *, name: str) -> DocxTemplate:
+    """Open .docx bytes as a docxtpl template, or raise ``InvalidInput("template", ...)``."""
+    tpl = DocxTemplate(io.BytesIO(template))
+    try:
+        tpl.init_docx()
+    # lxml's XMLSyntaxError is a SyntaxError; catching that keeps lxml (untyped) out of here.
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, SyntaxError) as exc:
+        raise InvalidInput("template", f"{name}: not a readable .docx ({exc})") from exc
+    return tpl
+
+
+def render_docx(template: bytes, context: Mapping[str, object], *, name: str = "template") -> bytes:
+    """Render template bytes with ``context``; return the filled-in .docx bytes."""
+    tpl = open_template(template, name=name)
+    try:
+        tpl.render(dict(context), jinja_env=make_environment(), autoescape=True)
+    except jinja2.exceptions.SecurityError as exc:
+        raise InvalidInput("template", f"{name}: not allowed in a template: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput("template", f"{name}: an expression is nested too deeply") from exc
+    except jinja2.UndefinedError as exc:
+        raise InvalidInput("template", f"{name}: undefined variable: {exc.message}") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise InvalidInput("template", f"{name}: syntax error: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        raise InvalidInput("template", f"{name}: {exc.message or type(exc).__name__}") from exc
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        # Operations on values inside a template ({{ a + b }} with text and number).
+        raise InvalidInput("template", f"{name}: {type(exc).__name__}: {exc}") from exc
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()

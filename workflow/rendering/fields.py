@@ -1,0 +1,417 @@
+"""The declared fields of a template, and validation of the values a user enters.
+
+A template (.docx) comes with a schema (JSON) that names every variable the user fills in:
+
+    {"fields": [
+      {"name": "goals", "type": "list", "items": {"type": "string", "max_length": 500},
+       "required": true, "min_items": 1, "label": "Cele", "label_en": "Goals"},
+      {"name": "actions", "type": "table", "label": "Działania", "label_en": "Actions",
+       "columns": [{"name": "budget", "type": "decimal", "label": "Budżet",
+                    "label_en": "Budget", "required": true}]}]}
+
+Types: ``string`` (one line), ``text`` (several lines), ``date`` (ISO ``yyyy-mm-dd``),
+``integer``, ``decimal`` (money, at most 2 decimal places), ``boolean``, ``list`` (of one
+scalar type, given by ``items``) and ``table`` (rows of scalar ``columns``).
+
+``FieldSchema.validate`` returns the values coerced to Python types, every declared field
+present (``None`` for a missing optional scalar, ``[]`` for a missing optional list or
+table) so that templates rendered with strict undefined never trip over an optional field.
+Errors are ``InvalidInput(path, reason)`` with paths like ``goals[2]`` or
+``actions[1].budget`` (0-based indices, like JSON paths).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from workflow.errors import InvalidInput
+from workflow.rendering.engine import SYSTEM_VARIABLES
+
+SCALAR_TYPES = frozenset({"string", "text", "date", "integer", "decimal", "boolean"})
+FIELD_TYPES = SCALAR_TYPES | {"list", "table"}
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}")
+# Jinja's own words (and Python's) cannot name a variable a template can print.
+_RESERVED = (
+    frozenset(
+        {"loop", "self", "super", "varargs", "kwargs", "caller", "true", "false", "none"}
+        | {"range", "dict", "lipsum", "cycler", "joiner", "namespace"}
+        | set(keyword.kwlist)
+    )
+    | SYSTEM_VARIABLES
+)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INTEGER = re.compile(r"-?\d{1,18}")
+_DECIMAL = re.compile(r"-?\d{1,15}(\.\d+)?")
+# XML cannot carry these (\t, \n are fine); nor can UTF-8 carry unpaired surrogates.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_GROSZ = Decimal("0.01")  # money has at most two decimal places
+_MAX_AMOUNT = Decimal(10) ** 15
+
+_FIELD_KEYS = frozenset(
+    {"name", "type", "label", "label_en", "required", "max_length", "min_items", "max_items"}
+    | {"items", "columns"}
+)
+_ITEM_KEYS = frozenset({"type", "max_length"})
+
+
+@dataclass(frozen=True)
+class Field:
+    """One declared variable of a template (or one column of a table field)."""
+
+    name: str
+    """Variable name used in the template: lowercase ASCII, digits, underscores."""
+    type: str
+    """One of ``FIELD_TYPES``; table columns and list items are scalar."""
+    label: str
+    """Polish label shown in the form."""
+    label_en: str = ""
+    """English label; empty when not translated."""
+    required: bool = False
+    """A required scalar must be present and non-empty; a required list must have an item."""
+    max_length: int | None = None
+    """Maximum characters of a string or text (of each item, for a list)."""
+    min_items: int | None = None
+    """Minimum number of items of a list or rows of a table."""
+    max_items: int | None = None
+    """Maximum number of items of a list or rows of a table."""
+    items: Field | None = None
+    """For a list: the (scalar, unnamed) type of its items."""
+    columns: tuple[Field, ...] = ()
+    """For a table: its scalar columns, in display order."""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "type": self.type, "label": self.label}
+        if self.label_en:
+            data["label_en"] = self.label_en
+        if self.required:
+            data["required"] = True
+        for key in ("max_length", "min_items", "max_items"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        if self.items is not None:
+            data["items"] = {"type": self.items.type}
+            if self.items.max_length is not None:
+                data["items"]["max_length"] = self.items.max_length
+        if self.columns:
+            data["columns"] = [column.to_json() for column in self.columns]
+        return data
+
+
+@dataclass(frozen=True)
+class FieldSchema:
+    """The declared fields of one template, in form order."""
+
+    fields: tuple[Field, ...]
+    title: str = ""
+    """Polish name of the template, shown when choosing one."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(field.name for field in self.fields)
+
+    def get(self, name: str) -> Field:
+        for field in self.fields:
+            if field.name == name:
+                return field
+        raise KeyError(name)
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], *, source: str) -> FieldSchema:
+        """Build a schema from its JSON form; ``source`` (a file name) is quoted in errors."""
+        if not isinstance(data, Mapping):
+            raise InvalidInput("schema", f"{source}: must be a JSON object")
+        _reject_unknown_keys(data, {"fields", "title"}, "schema", source)
+        raw_fields = data.get("fields")
+        if not isinstance(raw_fields, list):
+            raise InvalidInput("schema.fields", f"{source}: must be a list of fields")
+        fields = tuple(
+            _parse_field(raw, f"schema.fields[{i}]", source, scalar_only=False)
+            for i, raw in enumerate(raw_fields)
+        )
+        _reject_duplicates(fields, "schema.fields", source)
+        title = data.get("title", "")
+        if not isinstance(title, str):
+            raise InvalidInput("schema.title", f"{source}: must be a string")
+        return cls(fields=fields, title=title)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.title:
+            data["title"] = self.title
+        data["fields"] = [field.to_json() for field in self.fields]
+        return data
+
+    def validate(self, values: Mapping[str, object]) -> dict[str, object]:
+        """Check and coerce user values; raise ``InvalidInput`` naming the first bad path."""
+        if not isinstance(values, Mapping):
+            raise InvalidInput("values", "must be an object of field values")
+        known = set(self.names)
+        for name in values:
+            if name not in known:
+                # ascii(): a name with unpaired surrogates must still print in the answer
+                raise InvalidInput(ascii(name)[1:-1], "unknown field")
+        return {field.name: _validate_field(field, values.get(field.name)) for field in self.fields}
+
+
+# -- parsing ----------------------------------------------------------------------------
+
+
+def _parse_field(raw: object, path: str, source: str, *, scalar_only: bool) -> Field:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(path, f"{source}: must be an object")
+    _reject_unknown_keys(raw, _FIELD_KEYS, path, source)
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidInput(
+            f"{path}.name", f"{source}: must be lowercase ASCII letters, digits or _"
+        )
+    if name in _RESERVED:
+        raise InvalidInput(f"{path}.name", f"{source}: '{name}' is reserved")
+    kind = raw.get("type")
+    allowed = SCALAR_TYPES if scalar_only else FIELD_TYPES
+    if kind not in allowed:
+        raise InvalidInput(f"{path}.type", f"{source}: must be one of {', '.join(sorted(allowed))}")
+    label = raw.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise InvalidInput(f"{path}.label", f"{source}: a Polish label is required")
+    label_en = raw.get("label_en", "")
+    if not isinstance(label_en, str):
+        raise InvalidInput(f"{path}.label_en", f"{source}: must be a string")
+    required = raw.get("required", False)
+    if not isinstance(required, bool):
+        raise InvalidInput(f"{path}.required", f"{source}: must be true or false")
+    _check_limits_apply(kind, raw, path, source)
+    items = columns = None
+    if kind == "list":
+        items = _parse_items(raw.get("items"), f"{path}.items", source)
+    if kind == "table":
+        columns = _parse_columns(raw.get("columns"), f"{path}.columns", source)
+    return Field(
+        name=name,
+        type=kind,
+        label=label,
+        label_en=label_en,
+        required=required,
+        items=items,
+        columns=columns or (),
+        max_length=_limit(raw, "max_length", path, source),
+        min_items=_limit(raw, "min_items", path, source),
+        max_items=_limit(raw, "max_items", path, source),
+    )
+
+
+def _parse_items(raw: object, path: str, source: str) -> Field:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(path, f"{source}: a list needs an items object with a type")
+    _reject_unknown_keys(raw, _ITEM_KEYS, path, source)
+    kind = raw.get("type")
+    if kind not in SCALAR_TYPES:
+        raise InvalidInput(
+            f"{path}.type", f"{source}: must be one of {', '.join(sorted(SCALAR_TYPES))}"
+        )
+    max_length = _limit(raw, "max_length", path, source)
+    if max_length is not None and kind not in ("string", "text"):
+        raise InvalidInput(f"{path}.max_length", f"{source}: only for string or text")
+    return Field(name="", type=kind, label="", required=True, max_length=max_length)
+
+
+def _parse_columns(raw: object, path: str, source: str) -> tuple[Field, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput(path, f"{source}: a table needs a non-empty list of columns")
+    columns = tuple(
+        _parse_field(column, f"{path}[{i}]", source, scalar_only=True)
+        for i, column in enumerate(raw)
+    )
+    _reject_duplicates(columns, path, source)
+    return columns
+
+
+def _limit(raw: Mapping[str, Any], key: str, path: str, source: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{path}.{key}", f"{source}: must be a positive integer")
+    return value
+
+
+def _check_limits_apply(kind: object, raw: Mapping[str, Any], path: str, source: str) -> None:
+    if "max_length" in raw and kind not in ("string", "text"):
+        raise InvalidInput(f"{path}.max_length", f"{source}: only for string or text")
+    for key in ("min_items", "max_items"):
+        if key in raw and kind not in ("list", "table"):
+            raise InvalidInput(f"{path}.{key}", f"{source}: only for list or table")
+    if kind != "list" and "items" in raw:
+        raise InvalidInput(f"{path}.items", f"{source}: only for list")
+    if kind != "table" and "columns" in raw:
+        raise InvalidInput(f"{path}.columns", f"{source}: only for table")
+    low, high = raw.get("min_items"), raw.get("max_items")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        raise InvalidInput(f"{path}.min_items", f"{source}: greater than max_items")
+
+
+def _reject_unknown_keys(
+    raw: Mapping[str, Any], allowed: frozenset[str] | set[str], path: str, source: str
+) -> None:
+    for key in raw:
+        if key not in allowed:
+            raise InvalidInput(f"{path}.{key}", f"{source}: unknown key")
+
+
+def _reject_duplicates(fields: Sequence[Field], path: str, source: str) -> None:
+    seen: set[str] = set()
+    for i, field in enumerate(fields):
+        if field.name in seen:
+            raise InvalidInput(f"{path}[{i}].name", f"{source}: duplicate name '{field.name}'")
+        seen.add(field.name)
+
+
+# -- validation -------------------------------------------------------------------------
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _validate_field(field: Field, value: object, path: str | None = None) -> object:
+    path = path or field.name
+    if field.type in ("list", "table"):
+        return _validate_sequence(field, value, path)
+    if _is_blank(value):
+        if field.required:
+            raise InvalidInput(path, "is required")
+        return None
+    return _coerce_scalar(field, value, path)
+
+
+def _validate_sequence(field: Field, value: object, path: str) -> list[object]:
+    if value is None:
+        value = []
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise InvalidInput(path, f"must be a list, not {_kind(value)}")
+    if field.required and not value:
+        raise InvalidInput(path, "is required (at least one item)")
+    if field.min_items is not None and value and len(value) < field.min_items:
+        raise InvalidInput(path, f"needs at least {field.min_items} items, got {len(value)}")
+    if field.max_items is not None and len(value) > field.max_items:
+        raise InvalidInput(path, f"allows at most {field.max_items} items, got {len(value)}")
+    if field.type == "list":
+        assert field.items is not None  # noqa: S101 - parse() guarantees items for a list
+        item = field.items
+        result: list[object] = []
+        for i, element in enumerate(value):
+            if _is_blank(element):
+                raise InvalidInput(f"{path}[{i}]", "must not be empty")
+            result.append(_coerce_scalar(item, element, f"{path}[{i}]"))
+        return result
+    return [_validate_row(field, row, f"{path}[{i}]") for i, row in enumerate(value)]
+
+
+def _validate_row(field: Field, row: object, path: str) -> dict[str, object]:
+    if not isinstance(row, Mapping):
+        raise InvalidInput(path, f"must be an object with the table's columns, not {_kind(row)}")
+    names = {column.name for column in field.columns}
+    for key in row:
+        if key not in names:
+            raise InvalidInput(f"{path}.{key}", "unknown column")
+    return {
+        column.name: _validate_field(column, row.get(column.name), f"{path}.{column.name}")
+        for column in field.columns
+    }
+
+
+def _coerce_scalar(field: Field, value: object, path: str) -> object:
+    kind = field.type
+    if kind in ("string", "text"):
+        return _coerce_text(field, value, path)
+    if kind == "date":
+        return _coerce_date(value, path)
+    if kind == "integer":
+        return _coerce_integer(value, path)
+    if kind == "decimal":
+        return _coerce_decimal(value, path)
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise InvalidInput(path, f"must be true or false, not {_kind(value)}")
+        return value
+    raise AssertionError(f"unhandled field type {kind}")  # parse() admits no other type
+
+
+def _coerce_text(field: Field, value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(path, f"must be text, not {_kind(value)}")
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if field.type == "string" and "\n" in text:
+        raise InvalidInput(path, "must be a single line")
+    if _CONTROL.search(text):
+        raise InvalidInput(path, "contains a control character")
+    if field.max_length is not None and len(text) > field.max_length:
+        raise InvalidInput(
+            path, f"is too long ({len(text)} characters, at most {field.max_length})"
+        )
+    return text
+
+
+def _coerce_date(value: object, path: str) -> date:
+    if isinstance(value, datetime):
+        raise InvalidInput(path, "must be a date without a time")
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
+        raise InvalidInput(path, "must be a date in the form yyyy-mm-dd")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(path, f"is not a calendar date: {value.strip()}") from None
+
+
+def _coerce_integer(value: object, path: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(path, "must be a whole number, not a boolean")
+    if isinstance(value, int):
+        if abs(value) >= 10**18:
+            raise InvalidInput(path, "must have at most 18 digits")
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value.strip())
+    raise InvalidInput(path, f"must be a whole number, not {_kind(value)}")
+
+
+def _coerce_decimal(value: object, path: str) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidInput(path, "must be an amount, not a boolean")
+    if isinstance(value, float):
+        value = repr(value)  # the shortest decimal that round-trips: 0.1 -> "0.1"
+    if isinstance(value, int | Decimal):
+        amount = Decimal(value)
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        try:
+            amount = Decimal(value.strip())
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+            raise InvalidInput(path, "must be an amount like 1234.50") from None
+    else:
+        raise InvalidInput(path, "must be an amount like 1234.50")
+    if not amount.is_finite():
+        raise InvalidInput(path, "must be a finite amount")
+    if abs(amount) >= _MAX_AMOUNT:
+        raise InvalidInput(path, "is too large")
+    rounded = amount.quantize(_GROSZ)
+    if rounded != amount:
+        raise InvalidInput(path, "has more than 2 decimal places")
+    return rounded
+
+
+def _kind(value: object) -> str:
+    names = {str: "text", bool: "a boolean", int: "a number", float: "a number"}
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,134 @@
+"""Status changes: the one ``transition()`` use-case over the table in states.py.
+
+It finds the row, checks role and guards, moves the status with a conditional UPDATE and
+appends the audit record, all in one transaction. Work that takes long (rendering a PDF)
+happens before the transaction opens, so no lock is held while LibreOffice runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflow import audit
+from workflow.db import transaction
+from workflow.documents.access import (
+    check_transition,
+    guard_context,
+    load_visible,
+    move_status,
+)
+from workflow.documents.service import PDF_MEDIA_TYPE, ensure_pdf
+from workflow.errors import (
+    ConflictingChange,
+    InvalidInput,
+)
+from workflow.identity.actors import Actor
+from workflow.models import Approval, Comment
+from workflow.runtime import Runtime
+from workflow.signing.service import prepare_signing_pdf
+from workflow.states import (
+    Action,
+    allowed_actions,
+    transition_for,
+)
+from workflow.storage.blobs import store_file
+from workflow.views import ActionView, DocumentView
+
+#: Actions with their own use-case (they carry more than a reason).
+_OWN_USE_CASE = {Action.EDIT: "PATCH the document's fields", Action.SIGN: "use the signing steps"}
+
+
+def available_actions(rt: Runtime, *, actor: Actor, document_id: int) -> list[ActionView]:
+    with transaction(rt.read_sessions) as session:
+        doc = load_visible(session, actor, document_id)
+        ctx = guard_context(session, actor, doc)
+        result = []
+        for action in allowed_actions(doc.status, ctx):
+            t = transition_for(action)
+            result.append(ActionView(action, t.label_pl, t.label_en, t.needs_reason))
+        return result
+
+
+def transition(
+    rt: Runtime,
+    *,
+    actor: Actor,
+    document_id: int,
+    action: Action | str,
+    reason: str | None = None,
+    seen_lock_version: int | None = None,
+) -> DocumentView:
+    try:
+        action = Action(action)
+    except ValueError as exc:
+        raise InvalidInput("action", f"unknown action '{action}'") from exc
+    if action in _OWN_USE_CASE:
+        raise InvalidInput("action", f"'{action.value}' is not taken here: {_OWN_USE_CASE[action]}")
+    t = transition_for(action)
+    if action in (Action.SUBMIT, Action.REQUEST_SIGNATURES):
+        # Check before the slow work below, so a refused request renders nothing; and pin
+        # the version checked, so an edit landing meanwhile is a conflict, not a version
+        # that goes to review unseen.
+        with transaction(rt.read_sessions) as session:
+            doc = load_visible(session, actor, document_id)
+            check_transition(session, actor, doc, t, reason=reason)
+            if seen_lock_version is None:
+                seen_lock_version = doc.lock_version
+    if action == Action.SUBMIT:
+        # Reviewers review the PDF, so it exists before the document enters review.
+        ensure_pdf(rt, actor=actor, document_id=document_id)
+    prepared: tuple[int, bytes] | None = None
+    if action == Action.REQUEST_SIGNATURES:
+        prepared = prepare_signing_pdf(rt, actor=actor, document_id=document_id)
+
+    with transaction(rt.sessions) as session:
+        doc = load_visible(session, actor, document_id)
+        seen = doc.lock_version if seen_lock_version is None else seen_lock_version
+        if seen != doc.lock_version:
+            raise ConflictingChange(f"document {doc.reference}")
+        check_transition(session, actor, doc, t, reason=reason)
+        was = doc.status
+        version = doc.versions[-1]
+        payload: dict[str, Any] = {"version": version.number}
+        move_status(session, doc, target=t.target, seen=seen)
+        if action == Action.APPROVE:
+            pdf = version.pdf_sha256
+            assert pdf is not None  # noqa: S101  # the has_pdf guard passed above
+            session.add(
+                Approval(
+                    document_id=doc.id, version_id=version.id, reviewer_id=actor.user_id,
+                    pdf_sha256=pdf,
+                )
+            )  # fmt: skip
+            payload["pdf_sha256"] = pdf
+        elif action in (Action.REQUEST_CHANGES, Action.WITHDRAW) and reason:
+            session.add(
+                Comment(
+                    document_id=doc.id, version_id=version.id, author_id=actor.user_id,
+                    body=reason.strip(),
+                )
+            )  # fmt: skip
+        elif action == Action.REQUEST_SIGNATURES and prepared is not None:
+            approved = version.pdf_sha256
+            based_on, pdf_for_signing = prepared
+            if based_on != version.id:
+                raise ConflictingChange(f"document {doc.reference}")
+            frozen_sha = store_file(session, rt.blobs, pdf_for_signing, PDF_MEDIA_TYPE)
+            doc.frozen_version_id = version.id
+            doc.frozen_pdf_sha256 = frozen_sha
+            doc.current_pdf_sha256 = frozen_sha
+            payload.update(approved_pdf_sha256=approved, frozen_pdf_sha256=frozen_sha)
+        if reason:
+            payload["reason"] = reason.strip()
+        payload.update(from_status=was.value, to_status=doc.status.value)
+        audit.append(
+            session,
+            action=f"document.{action.value}",
+            actor_id=actor.user_id,
+            actor=actor.email,
+            document_id=doc.id,
+            payload=payload,
+        )
+        session.flush()
+        session.refresh(doc)
+        return DocumentView.of(doc)
