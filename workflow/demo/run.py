@@ -20,13 +20,8 @@ from workflow import audit
 from workflow.config import Settings
 from workflow.db import transaction
 from workflow.demo.data import DemoIds, load_demo_data
-from workflow.documents.service import (
-    PartyInput,
-    SignatoryInput,
-    create_document,
-    edit_document,
-    get_file,
-)
+from workflow.documents.drafting import PartyInput, SignatoryInput, create_document, edit_document
+from workflow.documents.rendition import get_file
 from workflow.identity.actors import Actor, load_actor
 from workflow.migrate import upgrade
 from workflow.rendering.engine import SYSTEM_VARIABLES

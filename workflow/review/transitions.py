@@ -17,7 +17,7 @@ from workflow.documents.access import (
     load_visible,
     move_status,
 )
-from workflow.documents.service import PDF_MEDIA_TYPE, ensure_pdf
+from workflow.documents.rendition import PDF_MEDIA_TYPE, ensure_pdf
 from workflow.errors import (
     ConflictingChange,
     InvalidInput,

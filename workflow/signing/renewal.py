@@ -22,7 +22,7 @@ from signatures import (
 )
 from workflow import audit
 from workflow.db import transaction
-from workflow.documents.service import PDF_MEDIA_TYPE
+from workflow.documents.rendition import PDF_MEDIA_TYPE
 from workflow.errors import ConflictingChange
 from workflow.models import Document
 from workflow.runtime import Runtime

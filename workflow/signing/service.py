@@ -37,7 +37,7 @@ from signatures.keys import load_certificates
 from workflow import audit
 from workflow.db import transaction
 from workflow.documents.access import check_transition, load_visible, move_status
-from workflow.documents.service import PDF_MEDIA_TYPE
+from workflow.documents.rendition import PDF_MEDIA_TYPE
 from workflow.errors import ConflictingChange, GuardRefused, InvalidInput, NotFound
 from workflow.identity.actors import Actor
 from workflow.models import SigningSession

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from workflow.documents.service import add_comment, document_audit, list_comments
+from workflow.documents.comments import add_comment, list_comments
+from workflow.documents.reading import document_audit
 from workflow.web.deps import CurrentActor, RuntimeDep
 from workflow.web.schemas import AuditRecordOut, CommentIn, CommentOut
 from workflow.web.types import DbId

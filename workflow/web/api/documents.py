@@ -6,16 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from workflow.documents.service import (
-    PartyInput,
-    SignatoryInput,
-    create_document,
-    edit_document,
-    get_document,
-    get_file,
-    history,
-    list_documents,
-)
+from workflow.documents.drafting import PartyInput, SignatoryInput, create_document, edit_document
+from workflow.documents.reading import get_document, history, list_documents
+from workflow.documents.rendition import get_file
 from workflow.models import DocumentKind
 from workflow.states import Status
 from workflow.web.deps import CurrentActor, RuntimeDep

@@ -6,21 +6,14 @@ import subprocess
 
 import pytest
 
-from tests.workflow.helpers import letter_values, rybnik_letter
+from tests.letters import letter_values, rybnik_letter
 from workflow import audit
 from workflow.db import transaction
 from workflow.demo.data import DemoIds
-from workflow.documents.service import (
-    PartyInput,
-    SignatoryInput,
-    add_comment,
-    edit_document,
-    get_document,
-    get_file,
-    history,
-    list_comments,
-    list_documents,
-)
+from workflow.documents.comments import add_comment, list_comments
+from workflow.documents.drafting import PartyInput, SignatoryInput, edit_document
+from workflow.documents.reading import get_document, history, list_documents
+from workflow.documents.rendition import get_file
 from workflow.errors import ConflictingChange, InvalidInput, NotFound, NotPermitted
 from workflow.identity.actors import Actor
 from workflow.runtime import Runtime

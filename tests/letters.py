@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from workflow.demo.data import DemoIds
-from workflow.documents.service import PartyInput, SignatoryInput, create_document
+from workflow.documents.drafting import PartyInput, SignatoryInput, create_document
 from workflow.identity.actors import Actor
 from workflow.rendering.engine import SYSTEM_VARIABLES
 from workflow.runtime import Runtime
 from workflow.views import DocumentView
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "templates/examples/list_intencyjny.rybnik.json"
+EXAMPLE = Path(__file__).resolve().parents[1] / "templates/examples/list_intencyjny.rybnik.json"
 
 
 def letter_values() -> dict[str, Any]:

@@ -8,12 +8,13 @@ import subprocess
 import pytest
 
 from signatures import ExternalSignatureProblem, PadesLevel, list_signature_fields, validate_pdf
+from tests.letters import rybnik_letter
 from tests.pdfsig import Pdfsig, assert_pdfsig_valid
-from tests.workflow.helpers import rybnik_letter
 from workflow import audit
 from workflow.db import transaction
 from workflow.demo.data import DemoIds
-from workflow.documents.service import get_document, get_file
+from workflow.documents.reading import get_document
+from workflow.documents.rendition import get_file
 from workflow.errors import GuardRefused, NotPermitted, TransitionNotAllowed
 from workflow.identity.actors import Actor
 from workflow.review.transitions import transition

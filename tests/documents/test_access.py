@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workflow.helpers import rybnik_letter
+from tests.letters import rybnik_letter
 from workflow.db import transaction
 from workflow.demo.data import DemoIds
-from workflow.documents.service import PartyInput, get_document, list_documents
+from workflow.documents.drafting import PartyInput
+from workflow.documents.reading import get_document, list_documents
 from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.identity.actors import Actor, load_actor
 from workflow.models import Membership, Organisation

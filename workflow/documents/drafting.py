@@ -1,8 +1,8 @@
-"""Use-cases for documents: create, edit, render, read, comment.
+"""Drafting: create a document from a template, and edit it (always a new version).
 
 Each use-case takes the ``Runtime`` and keyword arguments, checks who is asking, and owns
 its transaction: it commits with its audit record or changes nothing. Status changes live in
-lifecycle.py; signing in signing.py.
+``review.transitions``; signing in ``signing.service``.
 """
 
 from __future__ import annotations
@@ -14,23 +14,20 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.db import transaction
 from workflow.documents.access import (
-    DOCUMENT_LOAD,
     check_transition,
     load_visible,
     move_status,
     void_approvals,
 )
 from workflow.documents.context import render_context
-from workflow.errors import ConflictingChange, InvalidInput, NotFound, NotPermitted
-from workflow.identity.actors import Actor, document_roles, visible_documents_clause
+from workflow.errors import ConflictingChange, InvalidInput, NotPermitted
+from workflow.identity.actors import Actor
 from workflow.models import (
-    Comment,
     Document,
     DocumentKind,
     DocumentParty,
@@ -38,7 +35,6 @@ from workflow.models import (
     DocumentVersion,
     Membership,
     Organisation,
-    Rendition,
     User,
 )
 from workflow.rendering.engine import render_docx
@@ -47,9 +43,8 @@ from workflow.runtime import Runtime
 from workflow.states import Action, Role, Status, transition_for
 from workflow.storage.blobs import store_file
 from workflow.template_library.store import DOCX_MEDIA_TYPE, latest_version
-from workflow.views import CommentView, DocumentView, VersionView
+from workflow.views import DocumentView
 
-PDF_MEDIA_TYPE = "application/pdf"
 REFERENCE_PREFIX = {DocumentKind.LETTER_OF_INTENT: "LI", DocumentKind.E_STRATEGY: "ES"}
 
 
@@ -318,153 +313,3 @@ def edit_document(
         )
         session.refresh(doc)
         return DocumentView.of(doc)
-
-
-def get_document(rt: Runtime, *, actor: Actor, document_id: int) -> DocumentView:
-    with transaction(rt.read_sessions) as session:
-        return DocumentView.of(load_visible(session, actor, document_id))
-
-
-def list_documents(
-    rt: Runtime,
-    *,
-    actor: Actor,
-    status: Status | None = None,
-    kind: DocumentKind | None = None,
-    organisation_id: int | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[DocumentView]:
-    query = select(Document).where(visible_documents_clause(actor)).options(*DOCUMENT_LOAD)
-    if status is not None:
-        query = query.where(Document.status == status)
-    if kind is not None:
-        query = query.where(Document.kind == kind)
-    if organisation_id is not None:
-        party = select(DocumentParty.document_id).where(
-            DocumentParty.organisation_id == organisation_id
-        )
-        query = query.where(Document.id.in_(party))
-    query = query.order_by(Document.updated_at.desc(), Document.id.desc())
-    query = query.limit(max(1, min(limit, 200))).offset(max(0, offset))
-    with transaction(rt.read_sessions) as session:
-        return [DocumentView.of(d) for d in session.scalars(query)]
-
-
-def history(rt: Runtime, *, actor: Actor, document_id: int) -> list[VersionView]:
-    with transaction(rt.read_sessions) as session:
-        doc = load_visible(session, actor, document_id)
-        return [VersionView.of(v) for v in doc.versions]
-
-
-def _version(doc: Document, number: int | None) -> DocumentVersion:
-    if number is None:
-        return doc.versions[-1]
-    for v in doc.versions:
-        if v.number == number:
-            return v
-    raise NotFound(f"version {number} of document {doc.reference}")
-
-
-def ensure_pdf(rt: Runtime, *, actor: Actor, document_id: int, version: int | None = None) -> str:
-    """The sha256 of the version's PDF/A, rendering it first if it has none.
-
-    The conversion runs outside any transaction (it takes LibreOffice time); the rendition
-    row is written afterwards, and a racing duplicate is harmless: both are the same file.
-    """
-    with transaction(rt.read_sessions) as session:
-        doc = load_visible(session, actor, document_id)
-        v = _version(doc, version)
-        existing = v.pdf_sha256
-        if existing:
-            return existing
-        version_id, number, docx_sha = v.id, v.number, v.docx_sha256
-    pdf = rt.converter.convert(rt.blobs.get(docx_sha))
-    try:
-        with transaction(rt.sessions) as session:
-            sha = store_file(session, rt.blobs, pdf, PDF_MEDIA_TYPE)
-            session.add(Rendition(version_id=version_id, format="pdf", sha256=sha))
-            session.flush()
-            audit.append(
-                session,
-                action="document.rendered",
-                actor_id=actor.user_id,
-                actor=actor.email,
-                document_id=document_id,
-                payload={"version": number, "format": "pdf", "sha256": sha},
-            )
-            return sha
-    except IntegrityError:
-        with transaction(rt.read_sessions) as session:
-            return session.scalars(
-                select(Rendition.sha256).where(
-                    Rendition.version_id == version_id, Rendition.format == "pdf"
-                )
-            ).one()
-
-
-def get_file(
-    rt: Runtime, *, actor: Actor, document_id: int, version: int | None, fmt: str
-) -> tuple[bytes, str, str]:
-    """(content, filename, media type) of a version as DOCX or PDF, or of the signed PDF
-    (fmt "signed")."""
-    if fmt == "pdf":
-        sha = ensure_pdf(rt, actor=actor, document_id=document_id, version=version)
-    with transaction(rt.read_sessions) as session:
-        doc = load_visible(session, actor, document_id)
-        base = (doc.reference or str(doc.id)).replace("/", "-")
-        if fmt == "docx":
-            v = _version(doc, version)
-            return rt.blobs.get(v.docx_sha256), f"{base}-v{v.number}.docx", DOCX_MEDIA_TYPE
-        if fmt == "pdf":
-            v = _version(doc, version)
-            return rt.blobs.get(sha), f"{base}-v{v.number}.pdf", PDF_MEDIA_TYPE
-        if fmt == "signed":
-            if doc.current_pdf_sha256 is None:
-                raise NotFound(f"PDF for signing of document {doc.reference}")
-            return rt.blobs.get(doc.current_pdf_sha256), f"{base}-podpisany.pdf", PDF_MEDIA_TYPE
-    raise InvalidInput("format", "must be docx, pdf or signed")
-
-
-def add_comment(
-    rt: Runtime, *, actor: Actor, document_id: int, body: str, version: int | None = None
-) -> CommentView:
-    body = body.strip()
-    if not body or len(body) > 10_000:
-        raise InvalidInput("body", "required, at most 10000 characters")
-    with transaction(rt.sessions) as session:
-        doc = load_visible(session, actor, document_id)
-        if not document_roles(actor, doc) and not any(
-            p.organisation_id in actor.member_of for p in doc.parties
-        ):
-            raise NotPermitted("commenting needs a role for this document")
-        v = _version(doc, version)
-        comment = Comment(document_id=doc.id, version_id=v.id, author_id=actor.user_id, body=body)
-        session.add(comment)
-        session.flush()
-        audit.append(
-            session,
-            action="document.commented",
-            actor_id=actor.user_id,
-            actor=actor.email,
-            document_id=doc.id,
-            payload={"comment_id": comment.id, "version": v.number, "body": body},
-        )
-        session.refresh(comment)
-        return CommentView.of(comment, v.number)
-
-
-def list_comments(rt: Runtime, *, actor: Actor, document_id: int) -> list[CommentView]:
-    with transaction(rt.read_sessions) as session:
-        doc = load_visible(session, actor, document_id)
-        numbers = {v.id: v.number for v in doc.versions}
-        rows = session.scalars(
-            select(Comment).where(Comment.document_id == doc.id).order_by(Comment.id)
-        )
-        return [CommentView.of(c, numbers.get(c.version_id or -1)) for c in rows]
-
-
-def document_audit(rt: Runtime, *, actor: Actor, document_id: int) -> list[dict[str, Any]]:
-    with transaction(rt.read_sessions) as session:
-        doc = load_visible(session, actor, document_id)
-        return audit.export(session, document_id=doc.id)

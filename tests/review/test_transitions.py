@@ -7,11 +7,12 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from tests.workflow.helpers import rybnik_letter
+from tests.letters import rybnik_letter
 from workflow import audit
 from workflow.db import transaction
 from workflow.demo.data import DemoIds
-from workflow.documents.service import edit_document, get_document
+from workflow.documents.drafting import edit_document
+from workflow.documents.reading import get_document
 from workflow.errors import (
     ConflictingChange,
     EstrategiaError,

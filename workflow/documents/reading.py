@@ -1,0 +1,77 @@
+"""Reading documents: one, a list, their versions, files and audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from workflow import audit
+from workflow.db import transaction
+from workflow.documents.access import (
+    DOCUMENT_LOAD,
+    load_visible,
+)
+from workflow.errors import NotFound
+from workflow.identity.actors import Actor, visible_documents_clause
+from workflow.models import (
+    Document,
+    DocumentKind,
+    DocumentParty,
+    DocumentVersion,
+)
+from workflow.runtime import Runtime
+from workflow.states import Status
+from workflow.views import DocumentView, VersionView
+
+
+def get_document(rt: Runtime, *, actor: Actor, document_id: int) -> DocumentView:
+    with transaction(rt.read_sessions) as session:
+        return DocumentView.of(load_visible(session, actor, document_id))
+
+
+def list_documents(
+    rt: Runtime,
+    *,
+    actor: Actor,
+    status: Status | None = None,
+    kind: DocumentKind | None = None,
+    organisation_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[DocumentView]:
+    query = select(Document).where(visible_documents_clause(actor)).options(*DOCUMENT_LOAD)
+    if status is not None:
+        query = query.where(Document.status == status)
+    if kind is not None:
+        query = query.where(Document.kind == kind)
+    if organisation_id is not None:
+        party = select(DocumentParty.document_id).where(
+            DocumentParty.organisation_id == organisation_id
+        )
+        query = query.where(Document.id.in_(party))
+    query = query.order_by(Document.updated_at.desc(), Document.id.desc())
+    query = query.limit(max(1, min(limit, 200))).offset(max(0, offset))
+    with transaction(rt.read_sessions) as session:
+        return [DocumentView.of(d) for d in session.scalars(query)]
+
+
+def history(rt: Runtime, *, actor: Actor, document_id: int) -> list[VersionView]:
+    with transaction(rt.read_sessions) as session:
+        doc = load_visible(session, actor, document_id)
+        return [VersionView.of(v) for v in doc.versions]
+
+
+def version_of(doc: Document, number: int | None) -> DocumentVersion:
+    if number is None:
+        return doc.versions[-1]
+    for v in doc.versions:
+        if v.number == number:
+            return v
+    raise NotFound(f"version {number} of document {doc.reference}")
+
+
+def document_audit(rt: Runtime, *, actor: Actor, document_id: int) -> list[dict[str, Any]]:
+    with transaction(rt.read_sessions) as session:
+        doc = load_visible(session, actor, document_id)
+        return audit.export(session, document_id=doc.id)

@@ -1,0 +1,47 @@
+"""SQLAlchemy 2 typed tables, one module per area. Importing this package registers every
+table on ``Base.metadata`` (Alembic relies on it), and its names are the public ones.
+
+Rows that are evidence never change once written: template versions, document versions,
+renditions, comments and audit records. Documents carry a ``lock_version`` for optimistic
+locking (see ``review.transitions``).
+"""
+
+from workflow.models.audit import AuditHead, AuditRecord
+from workflow.models.base import UTCDateTime, utcnow
+from workflow.models.documents import (
+    Approval,
+    Comment,
+    Document,
+    DocumentParty,
+    DocumentSignatory,
+    DocumentVersion,
+    Rendition,
+)
+from workflow.models.identity import ApiToken, Membership, Organisation, OrganisationKind, User
+from workflow.models.signing import SigningSession
+from workflow.models.storage import StoredFile
+from workflow.models.templates import DocumentKind, Template, TemplateVersion
+
+__all__ = [
+    "ApiToken",
+    "Approval",
+    "AuditHead",
+    "AuditRecord",
+    "Comment",
+    "Document",
+    "DocumentKind",
+    "DocumentParty",
+    "DocumentSignatory",
+    "DocumentVersion",
+    "Membership",
+    "Organisation",
+    "OrganisationKind",
+    "Rendition",
+    "SigningSession",
+    "StoredFile",
+    "Template",
+    "TemplateVersion",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]
