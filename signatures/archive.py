@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from asn1crypto import cms, x509
 
+from ._cms import MD_ALGORITHM, run_sync
 from .errors import ArchiveRenewalPointless, SignatureError
 from .fields import read_pdf
 from .ltv import Network, add_long_term_data
 from .profiles import ServiceUrls, TrustSettings
-from .signing import MD_ALGORITHM, run_sync
 
 if TYPE_CHECKING:
     from pyhanko.pdf_utils.reader import PdfFileReader

@@ -29,18 +29,19 @@ from typing import Any
 
 from asn1crypto import algos, cms, x509
 
+from ._cms import (
+    MD_ALGORITHM,
+    check_level_for_signatories,
+    check_signature_value,
+    reserved_size,
+    run_sync,
+    signature_metadata,
+)
 from .errors import ExternalSignatureProblem, SignatureError
 from .fields import check_can_sign, document_identifier, read_pdf
 from .keys import PadesSignedAttributes
 from .ltv import Network, add_long_term_data, check_signer_certificate, find_cause
 from .profiles import PadesLevel, ServiceUrls, SignerProfile, TrustSettings
-from .signing import (
-    MD_ALGORITHM,
-    check_level_for_signatories,
-    reserved_size,
-    run_sync,
-    signature_metadata,
-)
 from .stamp import is_demo_certificate, stamp_style, stamp_text
 
 __all__ = [
@@ -284,56 +285,6 @@ def prepare_external_signature(
     )
 
 
-def _check_value(
-    cert: x509.Certificate,
-    data: bytes,
-    value: bytes,
-    *,
-    algorithm: algos.SignedDigestAlgorithm | None = None,
-    digest: str = MD_ALGORITHM,
-) -> bytes:
-    """Verify the returned value; return it (ECDSA raw r||s converted to DER).
-
-    ``algorithm`` (a CMS signature algorithm) selects RSASSA-PSS when it says so; RSA
-    defaults to PKCS#1 v1.5. ``digest`` is the hash over ``data``.
-    """
-    from cryptography import x509 as pyca_x509
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
-
-    try:
-        hash_algorithm: hashes.HashAlgorithm = getattr(hashes, digest.upper())()
-    except (AttributeError, TypeError) as exc:
-        raise ExternalSignatureProblem(f"unsupported digest algorithm {digest}") from exc
-    public_key = pyca_x509.load_der_x509_certificate(cert.dump()).public_key()
-    try:
-        if isinstance(public_key, rsa.RSAPublicKey):
-            if algorithm is not None and algorithm["algorithm"].native == "rsassa_pss":
-                params = algorithm["parameters"]
-                pss_hash = getattr(hashes, params["hash_algorithm"]["algorithm"].native.upper())
-                pss = padding.PSS(
-                    mgf=padding.MGF1(pss_hash()), salt_length=params["salt_length"].native
-                )
-                public_key.verify(value, data, pss, pss_hash())
-            else:
-                public_key.verify(value, data, padding.PKCS1v15(), hash_algorithm)
-        elif isinstance(public_key, ec.EllipticCurvePublicKey):
-            size = (public_key.curve.key_size + 7) // 8
-            if len(value) == 2 * size and value[0] != 0x30:  # raw r||s, as PKCS#11 gives
-                value = utils.encode_dss_signature(
-                    int.from_bytes(value[:size], "big"), int.from_bytes(value[size:], "big")
-                )
-            public_key.verify(value, data, ec.ECDSA(hash_algorithm))
-        else:  # pragma: no cover - _key_kind allowed only RSA and EC
-            raise ExternalSignatureProblem("unsupported key type")
-    except InvalidSignature as exc:
-        raise ExternalSignatureProblem(
-            "the signature value does not match the certificate and the signed data"
-        ) from exc
-    return value
-
-
 async def async_complete_external_signature(
     state: bytes,
     signature_value: bytes,
@@ -365,7 +316,7 @@ async def async_complete_external_signature(
     if actual != digest:
         raise ExternalSignatureProblem("corrupt prepared-signature state (document digest)")
     _check_signed_attributes(signed_attrs, cert, actual)
-    value = _check_value(cert, signed_attrs_der, signature_value)
+    value = check_signature_value(cert, signed_attrs_der, signature_value)
     if level.timestamped and (services is None or not services.tsa_url):
         from .errors import TimestampUnavailable
 

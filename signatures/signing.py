@@ -9,82 +9,29 @@ configured. A failure at any point raises; a half-signed PDF is never returned.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
-from .errors import FieldProblem, KeyAccessError, SignatureError, TimestampUnavailable
-from .fields import check_can_sign, document_identifier, list_signature_fields, read_pdf
-from .ltv import (
-    Network,
-    add_long_term_data,
-    check_signer_certificate,
-    find_cause,
-    token_allowance,
+from ._cms import (
+    MD_ALGORITHM,
+    check_level_for_signatories,
+    check_signature_value,
+    reserved_size,
+    run_sync,
+    signature_metadata,
 )
+from .errors import ExternalSignatureProblem, KeyAccessError, SignatureError, TimestampUnavailable
+from .fields import check_can_sign, document_identifier, read_pdf
+from .ltv import Network, add_long_term_data, check_signer_certificate, find_cause
 from .profiles import PadesLevel, ServiceUrls, SignerProfile, TrustSettings
 from .stamp import is_demo_certificate, stamp_style, stamp_text
 
 if TYPE_CHECKING:
     from asn1crypto import cms, x509
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.signers import PdfSignatureMetadata, Signer
 
     from .keys import KeySource
 
 __all__ = ["async_sign_pdf", "sign_pdf"]
-
-MD_ALGORITHM = "sha256"
-_T = TypeVar("_T")
-
-
-def run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run a coroutine from synchronous code (the sync API's entry point)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    coro.close()
-    raise RuntimeError("called from a running event loop: use the async_* variant")
-
-
-def signature_metadata(
-    reader: PdfFileReader, *, field_name: str, profile: SignerProfile
-) -> PdfSignatureMetadata:
-    """pyHanko metadata for a PAdES signature; the first signature certifies the document."""
-    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
-    from pyhanko.sign.signers import PdfSignatureMetadata
-
-    fields = list_signature_fields(reader)
-    first = not any(f.signed for f in fields)
-    target = next(f for f in fields if f.name == field_name)
-    final = target.locks_document or (target.position is None and first)
-    return PdfSignatureMetadata(
-        field_name=field_name,
-        md_algorithm=MD_ALGORITHM,
-        subfilter=SigSeedSubFilter.PADES,
-        certify=first,
-        docmdp_permissions=MDPPerm.NO_CHANGES if final else MDPPerm.FILL_FORMS,
-        name=profile.full_name,
-        reason=profile.reason,
-        location=profile.location,
-    )
-
-
-def check_level_for_signatories(reader: PdfFileReader, field_name: str, level: PadesLevel) -> None:
-    """Refuse B-B in a document with several signature fields.
-
-    A later signatory's document timestamp (B-LTA) or DSS would leave a B-B signature
-    without the validation data of its own time, and so unverifiable.
-
-    :raises FieldProblem: ``level`` is B-B and the document has several signatories.
-    """
-    if level is PadesLevel.B_B and len(list_signature_fields(reader)) > 1:
-        raise FieldProblem(
-            field_name,
-            "every signature in a document with several signatories must be at least B-T",
-        )
 
 
 def _newest_signer_info(signed: bytes, start: int) -> cms.SignerInfo:
@@ -112,13 +59,10 @@ def verify_signature_value(signer_info: cms.SignerInfo, cert: x509.Certificate) 
     :raises KeyAccessError: the value does not verify: the key does not match the
         certificate (a PKCS#11 EC key or a remote credential paired with another one).
     """
-    from .errors import ExternalSignatureProblem
-    from .external import _check_value
-
     raw = signer_info["signed_attrs"].dump()
     data = b"\x31" + raw[1:]  # DER of the SET OF, as signed (not the [0] IMPLICIT tag)
     try:
-        _check_value(
+        check_signature_value(
             cert,
             data,
             signer_info["signature"].native,
@@ -130,21 +74,6 @@ def verify_signature_value(signer_info: cms.SignerInfo, cert: x509.Certificate) 
             "the key does not match the certificate: the signature value does not verify "
             "with its public key; nothing was signed"
         ) from exc
-
-
-def reserved_size(signer: Signer, *, tsa_url: str | None) -> int:
-    """Hex characters to reserve for the CMS container, without pyHanko's dry run."""
-    certs = sum(len(c.dump()) for c in signer.cert_registry)
-    cert = signer.signing_cert
-    if cert is not None and all(c.dump() != cert.dump() for c in signer.cert_registry):
-        certs += len(cert.dump())
-    key_bytes = 512
-    if cert is not None and cert.public_key.algorithm == "rsa":
-        key_bytes = cert.public_key.bit_size // 8 + 16
-    der = certs + key_bytes + 2048  # signed attributes and CMS structure
-    if tsa_url is not None:
-        der += token_allowance(tsa_url)
-    return 2 * der
 
 
 async def async_sign_pdf(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from asn1crypto import x509
 
+from ._cms import run_sync
 from .ades import (
     basic_validation,
     has_signature_timestamp,
@@ -46,7 +47,6 @@ from .report import (
     TimestampInfo,
     ValidationReport,
 )
-from .signing import run_sync
 from .validation_levels import CachingDiffPolicy, LevelInspector
 
 if TYPE_CHECKING:
