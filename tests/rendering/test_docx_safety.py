@@ -2,15 +2,22 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import zipfile
 
 import pytest
 
 from workflow.errors import InvalidInput
-from workflow.rendering.docx_safety import check_docx_upload
+from workflow.rendering.docx_safety import (
+    check_docx_upload,
+    find_external_references,
+    strip_external_references,
+)
+from workflow.rendering.engine import render_docx
 
-from .helpers import make_docx, rezip
+from .helpers import docx_text, make_docx, rezip
+from .hostile_docx import Case, allowed_documents, body, complex_field, refusal_cases, simple_field
 
 XXE = (
     b'<?xml version="1.0"?>\n<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
@@ -133,3 +140,70 @@ def test_encrypted_entries(plain: bytes) -> None:
     flags = struct.unpack_from("<H", plain, central + 8)[0]
     struct.pack_into("<H", patched, central + 8, flags | 0x1)  # "encrypted"
     assert "encrypted" in refused(bytes(patched))
+
+
+# -- references to anything outside the document ------------------------------------------
+
+REFUSALS = refusal_cases()
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=[case.id for case in REFUSALS])
+def test_external_references_are_refused_naming_what_and_where(case: Case) -> None:
+    reason = refused(case.docx)
+    for words in case.reason:
+        assert words in reason
+
+
+@pytest.mark.parametrize("name", sorted(allowed_documents()))
+def test_hyperlinks_fields_and_embedded_images_are_allowed(name: str) -> None:
+    document = allowed_documents()[name]
+    check_docx_upload(document, filename="wzor.docx")
+    assert strip_external_references(document) is document
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=[case.id for case in REFUSALS])
+def test_strip_removes_what_the_upload_check_refuses(case: Case) -> None:
+    assert find_external_references(case.docx)
+    stripped = strip_external_references(case.docx)
+    assert find_external_references(stripped) == []
+    check_docx_upload(stripped, filename="wzor.docx")
+    assert visible_text(stripped) == visible_text(case.docx)  # fields keep their result
+
+
+def visible_text(data: bytes) -> list[str]:
+    """Every w:t of every part, in order: what a reader of the document sees."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [
+            text
+            for name in sorted(archive.namelist())
+            if name.startswith("word/") and name.endswith(".xml")
+            for text in re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", archive.read(name).decode())
+        ]
+
+
+def test_strip_keeps_a_fields_result_as_text() -> None:
+    document = body(
+        complex_field(" INCLUDE", 'PICTURE "http://10.0.0.1/x.png" ', result="zdjęcie")
+        + simple_field("INCLUDETEXT &quot;/etc/passwd&quot;", result="tekst")
+    )
+    stripped = strip_external_references(document)
+    assert find_external_references(stripped) == []
+    text = docx_text(stripped)
+    assert "zdjęcie" in text
+    assert "tekst" in text
+    assert "INCLUDE" not in text
+
+
+def test_a_field_instruction_filled_from_a_value_is_stripped_at_render_time() -> None:
+    """The upload check sees ``{{ kod }}``; only the rendered document shows the field."""
+    template = body(complex_field("{{ kod }}", result="stopka"))
+    check_docx_upload(template, filename="wzor.docx")
+    rendered = render_docx(template, {"kod": 'INCLUDEPICTURE "http://10.0.0.1/x.png"'})
+    assert find_external_references(rendered) == []
+    assert "stopka" in docx_text(rendered)
+
+
+def test_real_templates_render_unchanged(letter_docx: bytes, strategy_docx: bytes) -> None:
+    for document in (letter_docx, strategy_docx):
+        assert find_external_references(document) == []
+        assert strip_external_references(document) is document

@@ -36,6 +36,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from workflow.errors import InvalidInput
 from workflow.polish.formatting import format_date_long, format_datetime_long, format_money
+from workflow.rendering.docx_safety import strip_external_references
 
 SYSTEM_VARIABLES = frozenset({"document", "parties", "signatories"})
 
@@ -198,4 +199,6 @@ def render_docx(template: bytes, context: Mapping[str, object], *, name: str = "
         raise InvalidInput("template", f"{name}: {type(exc).__name__}: {exc}") from exc
     out = io.BytesIO()
     tpl.save(out)
-    return out.getvalue()
+    # Second line behind the upload check: a field instruction filled from values, or a
+    # template stored before that check, must not make the converter load anything.
+    return strip_external_references(out.getvalue())
