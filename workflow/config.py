@@ -1,14 +1,42 @@
 """Settings: read once from the environment (prefix ``ESTRATEGIA_``) and passed down.
 
 Nothing reads the environment anywhere else; tests build a ``Settings`` of their own.
+
+The local state under ``var_dir`` is private to the account that runs the application,
+whatever its umask: ``private_dir`` (0700) and ``private_file`` (0600) set the modes
+explicitly, and tighten what an older version left readable to others.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter (missing parents made as usual)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) != PRIVATE_DIR_MODE:
+        os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path, mode: int = PRIVATE_FILE_MODE) -> Path:
+    """``path`` created empty if missing (never truncated), readable by its owner only."""
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, mode)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != mode:
+            os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+    return path
 
 
 class Settings(BaseSettings):
@@ -68,13 +96,14 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         import contextlib
-        import os
         import secrets
         import tempfile
 
         path = self.var_dir / "secret_key"
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
+        private_dir(self.var_dir)
+        if path.exists():
+            private_file(path)  # an older version made it 0644
+        else:
             # Written whole to a private temporary file, then linked into place: a reader
             # never sees a partial key, and of several workers starting together exactly
             # one key wins (link fails if the name exists).

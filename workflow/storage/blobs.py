@@ -1,14 +1,33 @@
 """A write-once file store keyed by SHA-256 (the embedded default of the archive).
 
-A file is written to a temporary name in the same folder, flushed to disk and renamed, so a
-reader never sees half a file; an existing file is never overwritten. Reads check the hash.
+A file lives at ``<root>/<sha[:2]>/<sha[2:]>``, and a file under that final name always has
+its row in ``stored_files``: it becomes visible only after the transaction that records it
+has committed. The protocol, in the caller's transaction (``store_file``):
+
+1. insert the row (ON CONFLICT DO NOTHING);
+2. write the bytes to a *pending* name in the same folder,
+   ``.pending.<sha[2:]>.<random>``, fsync the file and the folder;
+3. on commit, link the pending file to its final name (never overwriting: a file already
+   there is the same bytes) and unlink the pending name; on rollback, unlink it.
+
+A crash before the commit leaves a pending file without a row: ``gc`` removes it once it
+is older than its age threshold. A crash between the commit and the rename leaves a row
+whose file is still pending: ``get`` finds the pending file (checked against its hash), and
+``gc`` finishes the rename, so a committed row never loses its file. ``get`` itself does
+not rename: it cannot tell a committed row from one still in the caller's transaction.
+
+The store and every folder in it are mode 0700, its files 0400, whatever the umask.
+Reads check the hash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +35,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from workflow.config import private_dir
+from workflow.db import on_commit, on_rollback
 from workflow.models import StoredFile
+
+BLOB_FILE_MODE = 0o400
+PENDING_PREFIX = ".pending."
+LEGACY_TEMPORARY_PREFIX = ".incoming-"
+"""Temporary names of versions before the pending protocol; only ``gc`` still meets them."""
+
+_FINAL = re.compile(r"[0-9a-f]{62}")
+_PENDING = re.compile(re.escape(PENDING_PREFIX) + r"([0-9a-f]{62})\.")
 
 
 class BlobCorrupted(Exception):
@@ -25,6 +54,34 @@ class BlobCorrupted(Exception):
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class PendingBlob:
+    """Bytes written and flushed under a pending name, not yet visible under their own."""
+
+    sha256: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    """One file met while walking the store (see ``BlobStore.entries``)."""
+
+    path: Path
+    kind: str
+    """"final", "pending" or "temporary" (a leftover of the previous protocol)."""
+    sha256: str | None
+    """For final and pending files: the hash their name claims."""
+    modified_at: datetime
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class BlobStore:
@@ -36,46 +93,125 @@ class BlobStore:
             raise ValueError(f"not a sha256: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:]
 
-    def put(self, data: bytes) -> str:
+    def stage(self, data: bytes) -> PendingBlob:
+        """Write ``data`` under a pending name, durably; see the module docstring."""
         digest = sha256_hex(data)
-        path = self._path(digest)
-        if path.exists():
-            return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        folder = self._path(digest).parent
+        private_dir(self.root)
+        private_dir(folder)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{PENDING_PREFIX}{digest[2:]}.")
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
+                os.fchmod(out.fileno(), BLOB_FILE_MODE)
                 os.fsync(out.fileno())
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, path)
+            _fsync_dir(folder)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return digest
+        return PendingBlob(digest, Path(tmp))
+
+    def promote(self, pending: PendingBlob) -> None:
+        """Make a pending file visible under its final name (its row has committed)."""
+        final = self._path(pending.sha256)
+        try:
+            os.link(pending.path, final)
+        except FileExistsError:
+            pass  # write-once: the same bytes are already there
+        except FileNotFoundError:
+            if not final.exists():  # gc promoted it meanwhile, or it is lost
+                raise
+            return
+        pending.path.unlink(missing_ok=True)
+        _fsync_dir(final.parent)
+
+    def discard(self, pending: PendingBlob) -> None:
+        """Remove a pending file whose transaction did not commit."""
+        pending.path.unlink(missing_ok=True)
+
+    def pending_files(self, sha256: str) -> list[Path]:
+        """The pending files claiming to hold ``sha256`` (complete or not)."""
+        folder = self._path(sha256).parent
+        try:
+            return sorted(folder.glob(f"{PENDING_PREFIX}{sha256[2:]}.*"))
+        except FileNotFoundError:
+            return []
+
+    def complete_pending(self, sha256: str) -> PendingBlob | None:
+        """A pending file that holds exactly the bytes of ``sha256``, if there is one."""
+        for path in self.pending_files(sha256):
+            try:
+                if sha256_hex(path.read_bytes()) == sha256:
+                    return PendingBlob(sha256, path)
+            except FileNotFoundError:  # promoted or discarded meanwhile
+                continue
+        return None
 
     def get(self, sha256: str) -> bytes:
-        data = self._path(sha256).read_bytes()
+        path = self._path(sha256)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            pending = self.complete_pending(sha256)
+            # None: promoted between the two looks, or missing (FileNotFoundError)
+            data = (pending.path if pending else path).read_bytes()
         if sha256_hex(data) != sha256:
             raise BlobCorrupted(f"stored file {sha256} does not match its hash")
         return data
 
     def exists(self, sha256: str) -> bool:
+        return self.has_final(sha256) or self.complete_pending(sha256) is not None
+
+    def has_final(self, sha256: str) -> bool:
         return self._path(sha256).exists()
+
+    def entries(self) -> Iterator[StoreEntry]:
+        """Every file in the store's folders, final, pending or temporary. Names the store
+        did not make are not listed."""
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if not (folder.is_dir() and re.fullmatch(r"[0-9a-f]{2}", folder.name)):
+                continue
+            for path in sorted(folder.iterdir()):
+                try:
+                    modified = datetime.fromtimestamp(path.lstat().st_mtime, UTC)
+                except FileNotFoundError:
+                    continue
+                name = path.name
+                if _FINAL.fullmatch(name):
+                    yield StoreEntry(path, "final", folder.name + name, modified)
+                elif match := _PENDING.match(name):
+                    yield StoreEntry(path, "pending", folder.name + match[1], modified)
+                elif name.startswith(LEGACY_TEMPORARY_PREFIX):
+                    yield StoreEntry(path, "temporary", None, modified)
 
 
 def store_file(session: Session, blobs: BlobStore, data: bytes, media_type: str) -> str:
-    """Put a file in the store and record it in the caller's transaction.
+    """Put a file in the store, recorded in the caller's transaction: the file appears
+    under its final name when that transaction commits, and not at all if it rolls back.
 
-    Two transactions storing the same bytes at once both succeed: the row is inserted with
-    ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike), not looked up first.
+    The row comes first: until this transaction ends it holds the key against ``gc``
+    (which claims a key by inserting it), so a file already under its final name can be
+    kept as it is. Two transactions storing the same bytes at once both succeed: the row
+    is inserted with ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike), not looked up
+    first.
     """
-    digest = blobs.put(data)
+    digest = sha256_hex(data)
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     session.execute(
         insert(StoredFile)
         .values(sha256=digest, size=len(data), media_type=media_type, created_at=datetime.now(UTC))
         .on_conflict_do_nothing(index_elements=["sha256"])
     )
+    if blobs.has_final(digest):
+        return digest
+    pending = blobs.stage(data)
+    try:
+        on_rollback(session, lambda: blobs.discard(pending))
+        on_commit(session, lambda: blobs.promote(pending))
+    except BaseException:
+        blobs.discard(pending)
+        raise
     return digest
