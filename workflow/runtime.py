@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.config import Settings
+from workflow.config import Settings, private_dir
 from workflow.db import make_engine, make_read_session_factory, make_session_factory
 from workflow.rendering.converter import (
     ColdConverter,
@@ -93,6 +93,7 @@ def build_runtime(
 ) -> Runtime:
     """``converter``, ``signing``: share ones already running (tests, several runtimes in
     one process); the runtime then leaves them running on close."""
+    private_dir(settings.var_dir)  # 0700: blobs, keys, converter files, the database
     engine = make_engine(settings)
     return Runtime(
         settings=settings,
