@@ -19,11 +19,11 @@ from tests.pg import Cluster, start_cluster, stop_cluster
 from tests.support import free_port
 from workflow.config import Settings
 from workflow.demo.data import DemoIds, load_demo_data
+from workflow.demo.pki import demo_signatories, demo_signing_environment
 from workflow.identity.actors import Actor, load_actor
 from workflow.migrate import upgrade
 from workflow.rendering.converter import PdfConverter, WarmConverterPool
-from workflow.runtime import Runtime, build_runtime
-from workflow.signing.trust import SigningEnvironment, demo_signatories
+from workflow.runtime import Runtime, SigningEnvironment, build_runtime
 
 BACKENDS = os.environ.get("ESTRATEGIA_TEST_BACKENDS", "sqlite,postgresql").split(",")
 _counter = itertools.count()
@@ -56,13 +56,7 @@ def signing_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningEnv
         signatories=demo_signatories(),
         base_url=f"http://127.0.0.1:{free_port()}",
     )
-    env = SigningEnvironment(
-        trust=pki.trust_settings(),
-        services=pki.service_urls(),
-        level=PadesLevel.B_LTA,
-        demo_pki=pki,
-        _demo_services=DemoServices(pki).start(),
-    )
+    env = demo_signing_environment(pki, level=PadesLevel.B_LTA, services=DemoServices(pki).start())
     try:
         yield env
     finally:

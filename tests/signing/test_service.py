@@ -230,8 +230,7 @@ def test_a_tsa_that_is_down_leaves_the_document_as_it_was(
 ) -> None:
     from signatures import ServiceUrls, TimestampUnavailable
     from tests.support import free_port
-    from workflow.runtime import build_runtime
-    from workflow.signing.trust import SigningEnvironment
+    from workflow.runtime import SigningEnvironment, build_runtime
 
     doc = _awaiting(rt, actors, demo)
     live = rt.signing
@@ -241,6 +240,7 @@ def test_a_tsa_that_is_down_leaves_the_document_as_it_was(
         services=ServiceUrls(tsa_url=f"http://127.0.0.1:{free_port()}/tsa", timeout=2),
         level=live.level,
         demo_pki=live.demo_pki,
+        demo_key_ids=live.demo_key_ids,
     )
     cut_off = build_runtime(rt.settings, converter=rt.converter, signing=dead_tsa)
     try:
@@ -269,9 +269,9 @@ def test_archive_timestamps_are_renewed_with_a_newer_tsa_certificate(
     from signatures.pki import create_demo_pki
     from signatures.services import DemoServices
     from tests.support import free_port
-    from workflow.runtime import build_runtime
+    from workflow.demo.pki import demo_signatories
+    from workflow.runtime import SigningEnvironment, build_runtime
     from workflow.signing.renewal import renew_due_timestamps
-    from workflow.signing.trust import SigningEnvironment, demo_signatories
 
     doc = _awaiting(rt, actors, demo)
     for who in ("prezes", "prezydent"):

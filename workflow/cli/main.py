@@ -7,9 +7,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workflow.config import Settings
 from workflow.errors import EstrategiaError
+
+if TYPE_CHECKING:
+    from workflow.runtime import SigningFactory
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -83,7 +87,7 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_pki_init(settings: Settings, args: argparse.Namespace) -> int:
-    from workflow.signing.trust import ensure_demo_pki
+    from workflow.demo.pki import ensure_demo_pki
 
     if args.force and settings.pki_dir.exists():
         import shutil
@@ -131,7 +135,7 @@ def _cmd_timestamps_renew(settings: Settings, args: argparse.Namespace) -> int:
     from workflow.runtime import build_runtime
     from workflow.signing.renewal import renew_due_timestamps
 
-    rt = build_runtime(settings)
+    rt = build_runtime(settings, signing_factory=_signing_factory(settings))
     try:
         renewed, blocked = renew_due_timestamps(rt, margin=timedelta(days=args.within_days))
     finally:
@@ -142,6 +146,17 @@ def _cmd_timestamps_renew(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{b.reference}: NOT renewed (expires {b.expires_at:%Y-%m-%d}): {b.reason}")
     print(f"{len(renewed)} document(s) renewed, {len(blocked)} could not be")
     return 1 if blocked else 0
+
+
+def _signing_factory(settings: Settings) -> SigningFactory:
+    """Demo mode signs with the demo PKI (workflow.demo); production with the TSP's."""
+    if settings.demo:
+        from workflow.demo.pki import open_demo_signing_environment
+
+        return open_demo_signing_environment
+    from workflow.signing.trust import open_signing_environment
+
+    return open_signing_environment
 
 
 def _safe_url(settings: Settings) -> str:
@@ -207,10 +222,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the Rybnik letter of intent through its lifecycle")
     demo.add_argument("--out", required=True, help="folder for the DOCX, PDF and audit trail")
     demo.set_defaults(func=_cmd_demo)
-
-    from workflow.cli import blobs
-
-    blobs.register(sub)
     return parser
 
 

@@ -20,6 +20,7 @@ from workflow import audit
 from workflow.config import Settings
 from workflow.db import transaction
 from workflow.demo.data import DemoIds, load_demo_data
+from workflow.demo.pki import open_demo_signing_environment
 from workflow.documents.drafting import PartyInput, SignatoryInput, create_document, edit_document
 from workflow.documents.rendition import get_file
 from workflow.identity.actors import Actor, load_actor
@@ -44,7 +45,7 @@ def _write(path: Path, data: bytes) -> str:
 def run_demo(settings: Settings, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     upgrade(settings)
-    rt = build_runtime(settings)
+    rt = build_runtime(settings, signing_factory=open_demo_signing_environment)
     try:
         return _run(rt, load_demo_data(rt), out)
     finally:

@@ -2,7 +2,9 @@
 
 uvicorn starts it through the factory ``workflow.web.app:app_from_env`` (``factory=True``),
 which reads the settings from the environment. The lifespan builds the ``Runtime`` (engine,
-blob store, converter) unless one is given, and closes what it built at shutdown.
+blob store, converter) unless one is given, and closes what it built at shutdown. Its
+signing environment opens on first use: the production one, or in demo mode the demo PKI
+wiring of ``workflow.demo.pki`` (the only import of ``workflow.demo`` outside the CLI).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from workflow.config import Settings
-from workflow.runtime import Runtime, build_runtime
+from workflow.runtime import Runtime, SigningFactory, build_runtime
 from workflow.web.api import (
     actions,
     auth,
@@ -46,13 +48,35 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+def default_signing_factory(settings: Settings) -> SigningFactory:
+    """Demo mode signs with the demo PKI and its loopback services; production with the
+    trust service provider's TSA and the configured roots."""
+    if settings.demo:
+        from workflow.demo.pki import open_demo_signing_environment
+
+        return open_demo_signing_environment
+    from workflow.signing.trust import open_signing_environment
+
+    return open_signing_environment
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    signing_factory: SigningFactory | None = None,
+) -> FastAPI:
     """The application. ``runtime``: one already built (tests, the CLI); it is then left
-    open at shutdown, as its owner closes it."""
+    open at shutdown, as its owner closes it. ``signing_factory``: opens the signing
+    environment of the runtime built here (default: :func:`default_signing_factory`)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        rt = runtime if runtime is not None else build_runtime(settings)
+        rt = runtime
+        if rt is None:
+            rt = build_runtime(
+                settings, signing_factory=signing_factory or default_signing_factory(settings)
+            )
         try:
             codec = SessionCodec(settings.effective_secret_key())
             yield {"web": WebContext(settings=settings, runtime=rt, sessions=codec)}
