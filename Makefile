@@ -29,6 +29,7 @@ run: system-run $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the dependency rules of DESIGN.md: [tool.importlinter] in pyproject.toml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,4 +38,4 @@ test: system-test $(STAMP) lint typecheck
 	$(BIN)/pytest --cov=workflow --cov=signatures --cov-report=term:skip-covered -q
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage
