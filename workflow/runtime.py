@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.config import Settings
+from workflow.config import Settings, private_dir
 from workflow.db import make_engine, make_read_session_factory, make_session_factory
 from workflow.errors import NotPermitted
 from workflow.rendering.converter import (
@@ -144,6 +144,7 @@ def build_runtime(
     one process); the runtime then leaves them running on close. ``signing_factory``:
     opens the signing environment on first use (the runtime then closes it); the edge
     picks it: production or demo."""
+    private_dir(settings.var_dir)  # 0700: blobs, keys, converter files, the database
     engine = make_engine(settings)
     return Runtime(
         settings=settings,

@@ -14,7 +14,7 @@ import logging
 from signatures import PadesLevel
 from signatures.pki import DemoPki, DemoSignatory, create_demo_pki
 from signatures.services import DemoServices
-from workflow.config import Settings
+from workflow.config import Settings, private_dir
 from workflow.demo.data import ORGANISATIONS, PEOPLE
 from workflow.runtime import SigningEnvironment
 from workflow.signing.trust import configured_level
@@ -47,6 +47,8 @@ def ensure_demo_pki(settings: Settings) -> DemoPki:
     directory = settings.pki_dir
     if (directory / "pki.json").exists():
         return DemoPki.load(directory)
+    private_dir(settings.var_dir)
+    private_dir(directory)  # 0700 before any key is written into it
     return create_demo_pki(
         directory,
         signatories=demo_signatories(),
