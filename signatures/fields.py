@@ -24,6 +24,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from . import hexstrings
 from .errors import FieldProblem, UnreadablePdf
+from .malformed import MALFORMED_PDF_ERRORS, describe
 from .profiles import FieldSpec
 from .stamp import auto_stamp_box
 
@@ -40,21 +41,33 @@ __all__ = [
 def read_pdf(pdf: bytes, *, strict: bool = False) -> PdfFileReader:
     """Open PDF bytes with pyHanko, or raise :class:`UnreadablePdf`.
 
+    Safe on hostile bytes: every failure of pyHanko's reader (see
+    :mod:`signatures.malformed`) becomes :class:`UnreadablePdf`. The reader stays lazy:
+    objects other than the trailer and the catalog are parsed when first used, so callers
+    that walk an untrusted document further catch ``MALFORMED_PDF_ERRORS`` themselves
+    (as :func:`~signatures.validation.validate_pdf` does).
+
     The first call makes pyHanko parse hex strings (signature ``/Contents``) with
     :func:`signatures.hexstrings.read_hex_string`: same results, several times faster.
     """
-    from pyhanko.pdf_utils.misc import PdfError
-
     hexstrings.install()
 
     if not pdf.lstrip()[:5].startswith(b"%PDF-"):
         raise UnreadablePdf("not a PDF: the %PDF- header is missing")
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=strict)
-        _ = reader.root, reader.trailer
-    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise UnreadablePdf(f"cannot read the PDF: {exc}") from exc
-    if reader.encrypted:
+        _ = reader.trailer
+        # pyHanko asserts that the catalog is a dictionary; check it without relying on
+        # assertions (python -O drops them).
+        root = reader.trailer.raw_get("/Root")
+        catalog = root.get_object() if isinstance(root, generic.IndirectObject) else root
+        if not isinstance(catalog, generic.DictionaryObject):
+            raise UnreadablePdf("the document catalog (/Root) is not a dictionary")
+        _ = reader.root
+        encrypted = reader.encrypted
+    except MALFORMED_PDF_ERRORS as exc:
+        raise UnreadablePdf(f"cannot read the PDF: {describe(exc)}") from exc
+    if encrypted:
         raise UnreadablePdf("encrypted PDFs are not supported")
     return reader
 

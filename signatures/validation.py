@@ -36,6 +36,7 @@ from .ades import (
 )
 from .errors import SignatureError, UnreadablePdf
 from .fields import document_identifier, read_pdf
+from .malformed import MALFORMED_PDF_ERRORS, describe, where
 from .profiles import TrustSettings
 from .report import (
     CertificateInfo,
@@ -185,8 +186,14 @@ async def _validate_signature(
         )
         message = result.failure_msg
     except Exception as exc:  # a broken signature is a finding, never a crash
-        logger.info("validation of %s failed", emb.field_name, exc_info=True)
-        indication, sub, message = Indication.FAILED, "FORMAT_FAILURE", str(exc)
+        logger.info(
+            "validation of %s failed: %s at %s: %s",
+            emb.field_name,
+            type(exc).__name__,
+            where(exc),
+            describe(exc),
+        )
+        indication, sub, message = Indication.FAILED, "FORMAT_FAILURE", describe(exc)
 
     passed = indication is Indication.PASSED
     docmdp_ok = status.docmdp_ok if status is not None else None
@@ -254,7 +261,7 @@ async def _validate_document_timestamp(
             trusted=False,
             modifications_permitted=None,
             valid=False,
-            problems=(f"unreadable document timestamp: {exc}",),
+            problems=(f"unreadable document timestamp: {describe(exc)}",),
         )
     trusted = bool(status.intact and status.valid and status.trusted)
     from pyhanko.sign.diff_analysis import ModificationLevel
@@ -314,14 +321,28 @@ async def async_validate_pdf(
     offline: bool = True,
 ) -> ValidationReport:
     """Asynchronous :func:`validate_pdf`."""
-    reader = read_pdf(pdf)
+    # The bytes may come from anyone: reading them and walking their structures is where
+    # pyHanko meets malformed input, so its failures end here as UnreadablePdf (see
+    # signatures.malformed). A broken signature inside a readable document is a finding
+    # of its report instead (_validate_signature, _validate_document_timestamp).
     try:
+        reader = read_pdf(pdf)
         return await _validate_readable(pdf, reader, trust=trust, when=when, offline=offline)
     except SignatureError:
         raise
-    except Exception as exc:  # structures pyHanko cannot make sense of: not a crash
-        logger.info("validation gave up on a malformed document", exc_info=True)
-        raise UnreadablePdf(f"the signatures cannot be read: {exc}") from exc
+    except MALFORMED_PDF_ERRORS as exc:
+        raise UnreadablePdf(f"the signatures cannot be read: {describe(exc)}") from exc
+    except Exception as exc:
+        # Not one of the ways pyHanko is known to fail on malformed input: still a refusal
+        # (anyone can send these bytes, they must not crash the caller), but logged as a
+        # possible bug, in one line that says where.
+        logger.warning(
+            "validation refused a PDF on an unexpected %s at %s: %s",
+            type(exc).__name__,
+            where(exc),
+            describe(exc),
+        )
+        raise UnreadablePdf(f"the signatures cannot be read: {describe(exc)}") from exc
 
 
 async def _validate_readable(
@@ -337,8 +358,8 @@ async def _validate_readable(
     try:
         signatures = list(reader.embedded_regular_signatures)
         timestamps = list(reader.embedded_timestamp_signatures)
-    except Exception as exc:  # unparseable signature dictionaries or CMS
-        raise UnreadablePdf(f"cannot read the signatures: {exc}") from exc
+    except MALFORMED_PDF_ERRORS as exc:  # unparseable signature dictionaries or CMS
+        raise UnreadablePdf(f"cannot read the signatures: {describe(exc)}") from exc
     if when is not None:
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
         timing = ValidationTimingInfo(when, when, False)

@@ -69,24 +69,31 @@ class DssView:
     """What a DSS holds, reduced to: which certificates have revocation data."""
 
     def __init__(self, dss: Any) -> None:
+        from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject
+
         if dss is not None:
             dss = dss.get_object()
         self.ocsp_serials: set[int] = set()
         self.crl_issuers: set[bytes] = set()
-        if dss is None:
+        if not isinstance(dss, DictionaryObject):  # absent, null, or junk: no DSS
             return
-        for ref in dss.get("/OCSPs", ()):
+
+        def entries(key: str) -> Any:
+            value = dss.get(key)
+            return value if isinstance(value, ArrayObject) else ()
+
+        for ref in entries("/OCSPs"):
             try:
                 response = ocsp.OCSPResponse.load(_stream_data(ref))
                 basic = response["response_bytes"]["response"].parsed
                 for single in basic["tbs_response_data"]["responses"]:
                     self.ocsp_serials.add(single["cert_id"]["serial_number"].native)
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):  # not a stream
                 continue
-        for ref in dss.get("/CRLs", ()):
+        for ref in entries("/CRLs"):
             try:
                 self.crl_issuers.add(crl.CertificateList.load(_stream_data(ref)).issuer.dump())
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):  # not a stream
                 continue
 
     def covers(self, cert: x509.Certificate) -> bool:
