@@ -20,6 +20,7 @@ from workflow.models import (
     DocumentParty,
     DocumentVersion,
 )
+from workflow.registry.directory import people_by_id
 from workflow.runtime import Runtime
 from workflow.states import Status
 from workflow.views import DocumentView, VersionView
@@ -72,6 +73,22 @@ def version_of(doc: Document, number: int | None) -> DocumentVersion:
 
 
 def document_audit(rt: Runtime, *, actor: Actor, document_id: int) -> list[dict[str, Any]]:
+    """The document's audit records, oldest first, each actor shown as the directory shows
+    them to the caller: ``actor`` (name), ``actor_function`` and ``actor_email`` (None
+    unless the directory shows it, i.e. to e-Izba staff). The stored records keep what they
+    hold, e-mail included, and their hashes cover that: ``estrategia audit verify`` checks
+    the chain, not this view.
+    """
     with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
-        return audit.export(session, document_id=doc.id)
+        records = audit.export(session, document_id=doc.id)
+        people = people_by_id(
+            session, viewer=actor, user_ids=(r["actor_id"] for r in records if r["actor_id"])
+        )
+    for record in records:
+        person = people.get(record["actor_id"]) if record["actor_id"] else None
+        if record["actor_id"] is not None:
+            record["actor"] = person.full_name if person else f"user {record['actor_id']}"
+        record["actor_function"] = person.function_title if person else None
+        record["actor_email"] = person.email if person else None
+    return records

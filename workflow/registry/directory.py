@@ -2,14 +2,17 @@
 
 e-Izba staff see every organisation and person; people of a local government see the
 organisations (public facts: names, TERYT, titles) and the people of their own unit.
+Wherever a person is shown (the directory, the audit trail of a document), they are shown
+as ``person_view`` shows them to the caller: e-mail addresses to e-Izba staff only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from workflow.db import transaction
 from workflow.identity.actors import Actor
@@ -27,6 +30,29 @@ class PersonView:
     """Shown to e-Izba staff only."""
     roles: tuple[tuple[int, str], ...]
     """(organisation id, role) of each membership."""
+
+
+def person_view(user: User, *, viewer: Actor) -> PersonView:
+    """``user`` as the directory shows them to ``viewer``."""
+    return PersonView(
+        id=user.id,
+        full_name=user.full_name,
+        function_title=user.function_title,
+        email=user.email if viewer.chamber_staff else None,
+        roles=tuple(sorted((m.organisation_id, m.role.value) for m in user.memberships)),
+    )
+
+
+def people_by_id(
+    session: Session, *, viewer: Actor, user_ids: Iterable[int]
+) -> dict[int, PersonView]:
+    """The people behind ``user_ids`` (deactivated ones too), as ``viewer`` may see them:
+    for those who acted on a document the viewer sees, e.g. in its audit trail."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    query = select(User).where(User.id.in_(ids)).options(selectinload(User.memberships))
+    return {u.id: person_view(u, viewer=viewer) for u in session.scalars(query)}
 
 
 def list_organisations(rt: Runtime, *, actor: Actor) -> list[OrganisationView]:
@@ -56,13 +82,4 @@ def list_people(
                 Membership.organisation_id.in_(list(actor.member_of))
             )
             query = query.where(User.id.in_(own))
-        return [
-            PersonView(
-                id=u.id,
-                full_name=u.full_name,
-                function_title=u.function_title,
-                email=u.email if staff else None,
-                roles=tuple(sorted((m.organisation_id, m.role.value) for m in u.memberships)),
-            )
-            for u in session.scalars(query)
-        ]
+        return [person_view(u, viewer=actor) for u in session.scalars(query)]
