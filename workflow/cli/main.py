@@ -222,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the Rybnik letter of intent through its lifecycle")
     demo.add_argument("--out", required=True, help="folder for the DOCX, PDF and audit trail")
     demo.set_defaults(func=_cmd_demo)
+
+    from workflow.cli import blobs
+
+    blobs.register(sub)
     return parser
 
 
