@@ -1,69 +1,212 @@
-"""The domain error tree.
+"""The domain error tree, and the codes every error and refusal carries.
 
 Services below ``web/`` raise only these; ``web/errors.py`` maps them to HTTP in one place
 and the CLI prints them. Nothing below ``web/`` raises ``HTTPException``.
 
-    EstrategiaError
+    EstrategiaError(code, **params)
      ├── NotFound                 404  the thing does not exist, or the caller may not know it does
      ├── NotPermitted             403  the caller is known but their role does not allow this
      ├── TransitionNotAllowed     409  the action does not exist in the current status
-     ├── GuardRefused(reason)     409  the action exists but a guard refused it
+     ├── GuardRefused(code)       409  the action exists but a guard refused it (a ``Refusal``)
      ├── ConflictingChange        409  someone else changed the document first (optimistic lock)
-     ├── InvalidInput(field, reason)
+     ├── InvalidInput(field, code)
      │                            422  a named field or upload is wrong; nothing was stored
      └── RenderingFailed          502  the converter crashed or timed out; nothing was stored
+
+Every error carries a stable ``code`` (an ``ErrorCode``, or a ``states.Refusal`` for a
+guard) and the ``params`` its message quotes; ``workflow.i18n.render_message`` turns them
+into a sentence in Polish or English. ``str(error)`` is the English sentence, for logs.
+
+One enum for the whole application rather than one per area (Saleor's style): the API,
+CLI and pages share one catalogue whose ``msgid`` is the code, so one namespace keeps codes
+unique and lets a test check that each has both translations. Members are grouped by area
+below; the values are the API's contract, never renamed.
+
+Transitional: a plain ``str`` in place of the code is a legacy free-text reason; the error
+then carries its class's generic code (``invalid_input``, ``guard_refused``...) with the text
+as a parameter. New code passes a code.
 """
 
 from __future__ import annotations
 
+from enum import Enum, StrEnum
+from typing import ClassVar
+
+from workflow.i18n import render_message
+from workflow.states import Action, Refusal, Status
+
+
+class ErrorCode(StrEnum):
+    # The generic code of each class: what a legacy free-text error carries.
+    NOT_FOUND = "not_found"
+    NOT_PERMITTED = "not_permitted"
+    TRANSITION_NOT_ALLOWED = "transition_not_allowed"
+    GUARD_REFUSED = "guard_refused"
+    CONFLICTING_CHANGE = "conflicting_change"
+    INVALID_INPUT = "invalid_input"
+    RENDERING_FAILED = "rendering_failed"
+
+    # web: the HTTP edge
+    BAD_REQUEST = "bad_request"
+    BODY_UNREADABLE = "body_unreadable"
+    BODY_TOO_LARGE = "body_too_large"
+    ROUTE_NOT_FOUND = "route_not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    HTTP_ERROR = "http_error"
+    INTERNAL_ERROR = "internal_error"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    BAD_CREDENTIALS = "bad_credentials"
+    CSRF_FAILED = "csrf_failed"
+    CROSS_ORIGIN = "cross_origin"
+    SESSION_REQUIRED = "session_required"
+    JSON_REQUIRED = "json_required"
+    # request validation (pydantic's error types, by meaning)
+    VALUE_REQUIRED = "value_required"
+    VALUE_TOO_SHORT = "value_too_short"
+    VALUE_TOO_LONG = "value_too_long"
+    VALUE_TOO_SMALL = "value_too_small"
+    VALUE_TOO_LARGE = "value_too_large"
+    WRONG_TYPE = "wrong_type"
+    NOT_AN_INTEGER = "not_an_integer"
+    NOT_A_DATE = "not_a_date"
+    NOT_ONE_OF = "not_one_of"
+    UNKNOWN_FIELD = "unknown_field"
+    BODY_NOT_JSON = "body_not_json"
+    INVALID_VALUE = "invalid_value"
+
+    # signatures: the web and CLI edges map ``signatures.errors`` to these
+    SIGNING_KEY_UNUSABLE = "signing_key_unusable"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    CERTIFICATE_NOT_YET_VALID = "certificate_not_yet_valid"
+    CERTIFICATE_REVOKED = "certificate_revoked"
+    CERTIFICATE_UNTRUSTED = "certificate_untrusted"
+    CERTIFICATE_UNUSABLE = "certificate_unusable"
+    TIMESTAMP_UNAVAILABLE = "timestamp_unavailable"
+    REVOCATION_UNAVAILABLE = "revocation_unavailable"
+    REMOTE_SIGNER_FAILED = "remote_signer_failed"
+    PDF_UNREADABLE = "pdf_unreadable"
+    SIGNATURE_FIELD_UNUSABLE = "signature_field_unusable"
+    EXTERNAL_SIGNATURE_INVALID = "external_signature_invalid"
+    ARCHIVE_RENEWAL_POINTLESS = "archive_renewal_pointless"
+    SIGNATURE_PROBLEM = "signature_problem"
+    TRUST_SERVICE_UNAVAILABLE = "trust_service_unavailable"
+
+    # rendering
+    CONVERSION_TIMEOUT = "conversion_timeout"
+    CONVERTER_CLOSED = "converter_closed"
+    CONVERTER_CRASHED = "converter_crashed"
+    CONVERTER_OUTPUT_INVALID = "converter_output_invalid"
+
+    # documents
+    DOCUMENT_NOT_FOUND = "document_not_found"
+    DOCUMENT_CHANGED = "document_changed"
+
+
+Code = ErrorCode | Refusal
+"""What an error's ``code`` may be."""
+
 
 class EstrategiaError(Exception):
-    """Base of every error the services raise on purpose."""
+    """Base of every error the services raise on purpose: a ``code`` and its ``params``."""
+
+    kind: ClassVar[ErrorCode] = ErrorCode.BAD_REQUEST
+    """The generic code of the class (``web/errors.py`` reports it as ``kind``)."""
+    legacy_param: ClassVar[str] = "reason"
+
+    def __init__(self, code: Code | str, /, **params: object) -> None:
+        if isinstance(code, Enum):
+            self.code: Code = code
+            self.legacy: str | None = None
+        else:  # transitional: a free-text reason (English) instead of a code
+            self.code = self.kind
+            self.legacy = code
+            params = {**params, self.legacy_param: code}
+        self.params: dict[str, object] = params
+        super().__init__(self._describe())
+
+    def message(self, lang: str) -> str:
+        """The sentence for a user, in ``lang``."""
+        return render_message(self.code, self.params, lang)
+
+    @property
+    def reason(self) -> str:
+        """The English sentence (or the legacy free text); for logs, not for users."""
+        return self.legacy if self.legacy is not None else self.message("en")
+
+    def _describe(self) -> str:
+        return self.reason
 
 
 class NotFound(EstrategiaError):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what} not found")
-        self.what = what
+    kind = ErrorCode.NOT_FOUND
+    legacy_param = "what"
+
+    def _describe(self) -> str:
+        return f"{self.legacy} not found" if self.legacy is not None else self.reason
+
+    @property
+    def what(self) -> str:
+        return self.reason
 
 
 class NotPermitted(EstrategiaError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    kind = ErrorCode.NOT_PERMITTED
 
 
 class TransitionNotAllowed(EstrategiaError):
+    kind = ErrorCode.TRANSITION_NOT_ALLOWED
+
     def __init__(self, action: str, status: str, allowed: list[str]) -> None:
-        allowed_text = ", ".join(allowed) if allowed else "none"
+        self.action = _as(Action, action)
+        self.status = _as(Status, status)
+        self.allowed = [_as(Action, a) for a in allowed]
         super().__init__(
-            f"action '{action}' is not allowed in status '{status}'; allowed: {allowed_text}"
+            ErrorCode.TRANSITION_NOT_ALLOWED,
+            action=self.action,
+            status=self.status,
+            allowed=self.allowed,
         )
-        self.action = action
-        self.status = status
-        self.allowed = allowed
 
 
 class GuardRefused(EstrategiaError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    kind = ErrorCode.GUARD_REFUSED
 
 
 class ConflictingChange(EstrategiaError):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what} was changed by someone else; reload and try again")
-        self.what = what
+    kind = ErrorCode.CONFLICTING_CHANGE
+    legacy_param = "what"
+
+    def _describe(self) -> str:
+        if self.legacy is not None:
+            return f"{self.legacy} was changed by someone else; reload and try again"
+        return self.reason
+
+    @property
+    def what(self) -> str:
+        return self.reason
 
 
 class InvalidInput(EstrategiaError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
+    kind = ErrorCode.INVALID_INPUT
+
+    def __init__(self, field: str, code: Code | str, /, **params: object) -> None:
         self.field = field
-        self.reason = reason
+        super().__init__(code, field=field, **params)
+
+    def _describe(self) -> str:
+        return f"{self.field}: {self.reason}"
 
 
 class RenderingFailed(EstrategiaError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"rendering failed: {reason}")
-        self.reason = reason
+    kind = ErrorCode.RENDERING_FAILED
+
+    def _describe(self) -> str:
+        return f"rendering failed: {self.reason}"
+
+
+def _as(enum: type[StrEnum], value: str) -> str:
+    """``value`` as a member of ``enum`` (so that messages show its label), if it is one."""
+    try:
+        return enum(value)
+    except ValueError:
+        return value

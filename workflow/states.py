@@ -4,6 +4,9 @@ Pure: no database, no web. ``documents.transition()`` looks an action up here, b
 ``GuardContext`` from the database, asks ``refusal()`` and only then moves the status.
 Pages and the API list the actions a user may take from ``allowed_actions()``, and tests
 loop over ``TRANSITIONS``: the table is the single source of truth.
+
+Only stable identifiers live here (statuses, actions, roles, refusal codes); their labels
+and sentences, in Polish and English, are in the catalogue of ``workflow.i18n``.
 """
 
 from __future__ import annotations
@@ -63,46 +66,61 @@ class GuardContext:
     has_pdf: bool = False
 
 
-Guard = Callable[[GuardContext], str | None]
+class Refusal(StrEnum):
+    """Why the table refuses an action: a stable code; ``workflow.i18n`` has its sentence."""
+
+    ROLE_REQUIRED = "role_required"
+    """The actor has none of the roles of the row (params: ``action``, ``roles``)."""
+    REVIEWER_WROTE_VERSION = "reviewer_wrote_version"
+    REASON_REQUIRED = "reason_required"
+    NO_SIGNATORIES = "no_signatories"
+    NO_RENDERED_PDF = "no_rendered_pdf"
+    ALL_SIGNED = "all_signed"
+    NOT_YOUR_TURN = "not_your_turn"
+    NO_FROZEN_PDF = "no_frozen_pdf"
+    PDF_DIFFERS = "pdf_differs"
 
 
-def _not_own_draft(ctx: GuardContext) -> str | None:
+Guard = Callable[[GuardContext], Refusal | None]
+
+
+def _not_own_draft(ctx: GuardContext) -> Refusal | None:
     if ctx.actor_id in ctx.version_author_ids:
-        return "a reviewer cannot approve a document they wrote a version of"
+        return Refusal.REVIEWER_WROTE_VERSION
     return None
 
 
-def _reason_given(ctx: GuardContext) -> str | None:
+def _reason_given(ctx: GuardContext) -> Refusal | None:
     if not (ctx.reason and ctx.reason.strip()):
-        return "a reason is required when requesting changes"
+        return Refusal.REASON_REQUIRED
     return None
 
 
-def _has_signatories(ctx: GuardContext) -> str | None:
+def _has_signatories(ctx: GuardContext) -> Refusal | None:
     if not ctx.signatory_ids:
-        return "the document has no designated signatories"
+        return Refusal.NO_SIGNATORIES
     return None
 
 
-def _has_pdf(ctx: GuardContext) -> str | None:
+def _has_pdf(ctx: GuardContext) -> Refusal | None:
     if not ctx.has_pdf:
-        return "the version has no rendered PDF"
+        return Refusal.NO_RENDERED_PDF
     return None
 
 
-def _next_signatory(ctx: GuardContext) -> str | None:
+def _next_signatory(ctx: GuardContext) -> Refusal | None:
     if ctx.signed_count >= len(ctx.signatory_ids):
-        return "every designated signatory has already signed"
+        return Refusal.ALL_SIGNED
     if ctx.signatory_ids[ctx.signed_count] != ctx.actor_id:
-        return "it is not this person's turn to sign: signatories sign in the set order"
+        return Refusal.NOT_YOUR_TURN  # signatories sign in the set order
     return None
 
 
-def _same_pdf(ctx: GuardContext) -> str | None:
+def _same_pdf(ctx: GuardContext) -> Refusal | None:
     if ctx.expected_pdf_sha256 is None:
-        return "no PDF has been frozen for signing"
+        return Refusal.NO_FROZEN_PDF
     if ctx.presented_pdf_sha256 != ctx.expected_pdf_sha256:
-        return "the PDF presented for signing is not the one awaiting signatures (sha256 differs)"
+        return Refusal.PDF_DIFFERS  # not the PDF awaiting signatures (sha256 differs)
     return None
 
 
@@ -116,8 +134,6 @@ class Transition:
     target_until_complete: Status | None = None
     """For ``sign``: the status kept until the last designated signatory has signed."""
     needs_reason: bool = False
-    label_pl: str = ""
-    label_en: str = ""
 
 
 _S = Status
@@ -130,8 +146,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         frozenset({_S.DRAFT, _S.CHANGES_REQUESTED, _S.APPROVED}),
         _S.DRAFT,
         frozenset({_R.AUTHOR}),
-        label_pl="Edytuj",
-        label_en="Edit",
     ),
     Transition(
         Action.SUBMIT,
@@ -139,8 +153,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         _S.IN_REVIEW,
         frozenset({_R.AUTHOR}),
         guards=(_has_signatories,),
-        label_pl="Przekaż do recenzji",
-        label_en="Submit for review",
     ),
     Transition(
         Action.APPROVE,
@@ -148,8 +160,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         _S.APPROVED,
         frozenset({_R.REVIEWER}),
         guards=(_not_own_draft, _has_pdf),
-        label_pl="Zatwierdź",
-        label_en="Approve",
     ),
     Transition(
         Action.REQUEST_CHANGES,
@@ -158,8 +168,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         frozenset({_R.REVIEWER}),
         guards=(_reason_given,),
         needs_reason=True,
-        label_pl="Poproś o zmiany",
-        label_en="Request changes",
     ),
     Transition(
         Action.REQUEST_SIGNATURES,
@@ -167,8 +175,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         _S.AWAITING_SIGNATURES,
         frozenset({_R.AUTHOR, _R.REVIEWER}),
         guards=(_has_signatories, _has_pdf),
-        label_pl="Przekaż do podpisu",
-        label_en="Send for signatures",
     ),
     Transition(
         Action.SIGN,
@@ -177,16 +183,12 @@ TRANSITIONS: tuple[Transition, ...] = (
         frozenset({_R.SIGNATORY}),
         guards=(_next_signatory, _same_pdf),
         target_until_complete=_S.AWAITING_SIGNATURES,
-        label_pl="Podpisz",
-        label_en="Sign",
     ),
     Transition(
         Action.ARCHIVE,
         frozenset({_S.SIGNED}),
         _S.ARCHIVED,
         frozenset({_R.ARCHIVIST}),
-        label_pl="Archiwizuj",
-        label_en="Archive",
     ),
     Transition(
         Action.WITHDRAW,
@@ -194,8 +196,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         _S.WITHDRAWN,
         frozenset({_R.AUTHOR, _R.ADMIN}),
         needs_reason=False,
-        label_pl="Wycofaj",
-        label_en="Withdraw",
     ),
 )
 
@@ -211,16 +211,15 @@ def actions_from(status: Status) -> list[Action]:
     return [t.action for t in TRANSITIONS if status in t.sources]
 
 
-def missing_role(transition: Transition, ctx: GuardContext) -> str | None:
-    """Why the actor's roles do not allow this transition, or None."""
+def missing_role(transition: Transition, ctx: GuardContext) -> Refusal | None:
+    """``ROLE_REQUIRED`` if the actor has none of the transition's roles, else None."""
     if transition.roles & ctx.actor_roles:
         return None
-    wanted = ", ".join(sorted(transition.roles))
-    return f"action '{transition.action}' needs one of the roles: {wanted}"
+    return Refusal.ROLE_REQUIRED
 
 
-def refusal(transition: Transition, ctx: GuardContext) -> str | None:
-    """The first reason the actor may not take this transition (role, then guards), or None."""
+def refusal(transition: Transition, ctx: GuardContext) -> Refusal | None:
+    """The first refusal of this transition for the actor (role, then guards), or None."""
     lacking = missing_role(transition, ctx)
     if lacking is not None:
         return lacking

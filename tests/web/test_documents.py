@@ -72,7 +72,7 @@ def test_missing_and_malformed_bodies_are_422_not_500(login: Login, demo: DemoId
     assert r.json()["field"] == "document_id"
     r = author.post(f"{API}/documents", json=letter_body(demo, template="brak_takiego"))
     assert r.status_code == 404
-    assert r.json()["code"] == "not_found"
+    assert r.json()["kind"] == "not_found"
     stranger = [{"organisation_id": demo.organisations["gaszowice"]}]
     r = author.post(f"{API}/documents", json=letter_body(demo, parties=stranger))
     assert r.status_code == 422
@@ -93,12 +93,17 @@ def test_a_municipality_sees_only_its_own_documents(
     for path in ("", "/versions", "/actions", "/comments", "/audit", "/versions/1/docx"):
         r = wojt.get(f"{API}/documents/{doc_id}{path}")
         assert r.status_code == 404, path
-        assert r.json()["code"] == "not_found"
+        assert r.json()["code"] == "document_not_found"
     assert wojt.post(f"{API}/documents/{doc_id}/comments", json={"body": "?"}).status_code == 404
     assert wojt.get(f"{API}/documents").json() == []
     hidden = wojt.get(f"{API}/documents/{doc_id}").json()
     missing = wojt.get(f"{API}/documents/999999").json()  # the same answer: nothing leaks
-    assert hidden == {**missing, "detail": missing["detail"].replace("999999", str(doc_id))}
+    assert missing["code"] == "document_not_found"
+    assert hidden == {
+        **missing,
+        "detail": missing["detail"].replace("999999", str(doc_id)),
+        "params": {"document_id": doc_id},
+    }
 
     mayor = login("prezydent")
     assert mayor.get(f"{API}/documents/{doc_id}").json()["title"] == letter["title"]

@@ -36,12 +36,14 @@ def test_review_round_trip(login: Login, letter: dict[str, Any]) -> None:
     # The author may not approve their own letter: the role is missing.
     own = _act(author, doc_id, "approve")
     assert own.status_code == 403
-    assert own.json()["code"] == "not_permitted"
+    assert own.json()["code"] == "role_required"
+    assert own.json()["kind"] == "not_permitted"
+    assert own.json()["params"] == {"action": "approve", "roles": ["reviewer"]}
 
     no_reason = _act(reviewer, doc_id, "request_changes")
     assert no_reason.status_code == 409
-    assert no_reason.json()["code"] == "guard_refused"
-    assert "reason" in no_reason.json()["reason"]
+    assert no_reason.json()["code"] == "reason_required"
+    assert no_reason.json()["kind"] == "guard_refused"
     blank_reason = _act(reviewer, doc_id, "request_changes", reason="   ")
     assert blank_reason.status_code == 409
     changes = _act(reviewer, doc_id, "request_changes", reason="Proszę dodać cel o e-usługach.")
@@ -99,7 +101,14 @@ def test_an_action_not_allowed_names_status_and_allowed_actions(
     assert body["status"] == "draft"
     assert body["action"] == "approve"
     assert body["allowed_actions"] == []  # the reviewer can do nothing with a draft
-    assert "draft" in body["detail"]
+    assert body["params"] == {"action": "approve", "status": "draft", "allowed": []}
+    assert "status 'draft'" in body["detail"]
+    polish = login("recenzent").post(
+        f"{API}/documents/{letter['id']}/actions/approve", headers={"Accept-Language": "pl"}
+    )
+    assert polish.json()["detail"] == (
+        "Akcja „Zatwierdź” jest niedozwolona w statusie „szkic”; dozwolone: —."
+    )
     r = _act(login("autor"), letter["id"], "archive")
     assert r.status_code == 409
     assert set(r.json()["allowed_actions"]) == {"edit", "submit", "withdraw"}

@@ -36,7 +36,7 @@ def test_sign_in_order_then_anyone_verifies(
 
     out_of_turn = prezydent.post(f"{url}/demo-key", json={"pdf_sha256": doc["current_pdf_sha256"]})
     assert out_of_turn.status_code == 409
-    assert "turn" in out_of_turn.json()["reason"]
+    assert out_of_turn.json()["code"] == "not_your_turn"
     malformed = prezes.post(f"{url}/demo-key", json={"pdf_sha256": "abc"})
     assert malformed.status_code == 422
     assert malformed.json()["field"] == "pdf_sha256"

@@ -16,6 +16,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from workflow.errors import (
     ConflictingChange,
+    ErrorCode,
     GuardRefused,
     NotFound,
     NotPermitted,
@@ -56,7 +57,7 @@ def load_visible(session: Session, actor: Actor, document_id: int) -> Document:
     """The document if the actor may see it; NotFound otherwise (existence does not leak)."""
     doc = session.get(Document, document_id, options=DOCUMENT_LOAD)
     if doc is None or not can_see(actor, doc):
-        raise NotFound(f"document {document_id}")
+        raise NotFound(ErrorCode.DOCUMENT_NOT_FOUND, document_id=document_id)
     return doc
 
 
@@ -74,7 +75,7 @@ def move_status(session: Session, doc: Document, *, target: Status, seen: int) -
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
-        raise ConflictingChange(f"document {doc.reference}")
+        raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
     session.refresh(doc)
 
 
@@ -113,11 +114,11 @@ def check_transition(
         session, actor, doc, reason=reason, presented_pdf_sha256=presented_pdf_sha256
     )
     if doc.status not in t.sources:
-        allowed = [a.value for a in allowed_actions(doc.status, ctx)]
-        raise TransitionNotAllowed(t.action.value, doc.status.value, allowed)
+        allowed: list[str] = list(allowed_actions(doc.status, ctx))
+        raise TransitionNotAllowed(t.action, doc.status, allowed)
     lacking = missing_role(t, ctx)
     if lacking is not None:
-        raise NotPermitted(lacking)
+        raise NotPermitted(lacking, action=t.action, roles=sorted(t.roles))
     why = refusal(t, ctx)
     if why is not None:
         raise GuardRefused(why)

@@ -22,6 +22,7 @@ from workflow.errors import (
     ConflictingChange,
     InvalidInput,
 )
+from workflow.i18n import label
 from workflow.identity.actors import Actor
 from workflow.models import Approval, Comment
 from workflow.runtime import Runtime
@@ -45,7 +46,9 @@ def available_actions(rt: Runtime, *, actor: Actor, document_id: int) -> list[Ac
         result = []
         for action in allowed_actions(doc.status, ctx):
             t = transition_for(action)
-            result.append(ActionView(action, t.label_pl, t.label_en, t.needs_reason))
+            result.append(
+                ActionView(action, label(action, "pl"), label(action, "en"), t.needs_reason)
+            )
         return result
 
 

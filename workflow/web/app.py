@@ -28,6 +28,7 @@ from workflow.web.api import (
     templates,
     verify,
 )
+from workflow.web.body_limit import BodyLimit
 from workflow.web.deps import WebContext
 from workflow.web.errors import install_error_handlers
 from workflow.web.pages import home
@@ -93,12 +94,14 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        # A ceiling for every body; the template upload has its own, lower, 422 cap.
-        max_body_size=body_cap(settings) + 64 * 1024,
         # No JSON without a JSON Content-Type: a cross-site form cannot post JSON.
         strict_content_type=True,
     )
     install_error_handlers(app)
+    # A ceiling for every body, answered in the API's error shape (not FastAPI's
+    # max_body_size, whose plain-text 413 bypasses the handlers); the template upload has
+    # its own, lower, 422 cap.
+    app.add_middleware(BodyLimit, max_body_size=body_cap(settings) + 64 * 1024)
     app.include_router(health.router)
     app.include_router(home.router)
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -234,8 +234,11 @@ class Health(BaseModel):
 
 class FieldErrorOut(BaseModel):
     field: str
-    reason: str
+    code: str
+    detail: str
+    params: dict[str, Any] = {}
     type: str | None = None
+    """pydantic's own error type."""
 
 
 class ErrorOut(BaseModel):
@@ -244,10 +247,18 @@ class ErrorOut(BaseModel):
     detail: str
     """The message in the language negotiated from Accept-Language (Polish by default)."""
     code: str
-    """Stable and machine-readable: not_found, transition_not_allowed, invalid_input, ..."""
+    """Stable and machine-readable: ``reviewer_wrote_version``, ``value_required``, ...
+    (``workflow.errors.ErrorCode``, ``workflow.states.Refusal``)."""
+    kind: str
+    """The code's group, one per meaning: not_found, not_permitted, transition_not_allowed,
+    guard_refused, conflicting_change, invalid_input, rendering_failed, signature_problem,
+    trust_service_unavailable, bad_request, internal_error, ..."""
+    params: dict[str, Any] = {}
+    """The values the message quotes, by name (as the catalogue's placeholders)."""
     field: str | None = None
     """invalid_input: the path of the wrong value, e.g. ``goals[1]``, ``parties[0].user_id``."""
     reason: str | None = None
+    """Transitional: the free-text (English) reason of an error not yet given a code."""
     status: Status | None = None
     """transition_not_allowed: the document's current status."""
     action: str | None = None
