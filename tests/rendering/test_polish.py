@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from workflow.polish.formatting import (
-    MONTHS_GENITIVE,
     format_date_long,
     format_datetime_long,
     format_money,
@@ -19,9 +18,26 @@ def test_long_date_uses_the_genitive_month() -> None:
     assert format_date_long(date(2027, 1, 1)) == "1 stycznia 2027 r."
 
 
+MONTHS_GENITIVE = (
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
+)
+
+
 @pytest.mark.parametrize("month", range(1, 13))
 def test_every_month_has_its_genitive(month: int) -> None:
     assert format_date_long(date(2026, month, 3)) == f"3 {MONTHS_GENITIVE[month - 1]} 2026 r."
+    assert format_date_long(date(2026, 3, 7)) == "7 marca 2026 r."  # no leading zero
 
 
 def test_long_date_refuses_a_datetime() -> None:
@@ -55,6 +71,9 @@ def test_long_datetime_is_in_warsaw_time() -> None:
         (Decimal("999.995"), "1 000,00 zł"),  # half up, as in accounting
         (Decimal("-1500.5"), "-1 500,50 zł"),
         (12, "12,00 zł"),
+        (Decimal("0.005"), "0,01 zł"),  # half up, not Babel's half to even
+        (Decimal("2.345"), "2,35 zł"),
+        (Decimal("100000000000000000000"), "100 000 000 000 000 000 000,00 zł"),
     ],
 )
 def test_money(amount: Decimal, text: str) -> None:

@@ -1,8 +1,11 @@
 """Polish formatting of dates, times and money for documents.
 
-Written out by hand instead of through ``locale``: the process locale is global, rarely
-has ``pl_PL`` generated on servers, and ``strftime("%B")`` gives the nominative month
-("listopad") where a date needs the genitive ("25 listopada 2026 r.").
+Through Babel's copy of CLDR, not ``locale``: the process locale is global, rarely has
+``pl_PL`` generated on servers, and ``strftime("%B")`` gives the nominative month
+("listopad") where a date needs the genitive ("25 listopada 2026 r."). CLDR's long Polish
+date has the genitive; the "r." (roku) of Polish official letters is added here. Amounts
+are grouped with a no-break space (U+00A0), which keeps "1 234 567,00 zł" on one line in
+Word and LibreOffice; pdftotext returns it as U+00A0, so readers normalise it to a space.
 """
 
 from __future__ import annotations
@@ -11,26 +14,10 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+from babel.numbers import format_currency
+
 WARSAW = ZoneInfo("Europe/Warsaw")
-
-MONTHS_GENITIVE = (
-    "stycznia",
-    "lutego",
-    "marca",
-    "kwietnia",
-    "maja",
-    "czerwca",
-    "lipca",
-    "sierpnia",
-    "września",
-    "października",
-    "listopada",
-    "grudnia",
-)
-
-#: Thousands separator: a no-break space keeps "1 234 567,00 zł" on one line in Word and
-#: LibreOffice; pdftotext returns it as U+00A0, so readers normalise it to a space.
-THOUSANDS_SEPARATOR = "\u00a0"
 
 _GROSZ = Decimal("0.01")
 
@@ -42,7 +29,7 @@ def format_date_long(d: date) -> str:
         raise TypeError("format_date_long() takes a date; use format_datetime_long()")
     if not isinstance(d, date):
         raise TypeError(f"format_date_long() takes a date, not {type(d).__name__}")
-    return f"{d.day} {MONTHS_GENITIVE[d.month - 1]} {d.year} r."
+    return f"{format_date(d, 'long', locale='pl')} r."
 
 
 def to_warsaw(dt: datetime) -> datetime:
@@ -68,12 +55,6 @@ def format_money(amount: Decimal | int) -> str:
     value = Decimal(amount)
     if not value.is_finite():
         raise ValueError(f"not a finite amount: {amount}")
+    # Rounded here: Babel rounds half to even, accounting rounds half up.
     rounded = value.quantize(_GROSZ, rounding=ROUND_HALF_UP)
-    sign = "-" if rounded < 0 else ""
-    whole, _, fraction = f"{abs(rounded):f}".partition(".")
-    groups = []
-    while whole:
-        groups.append(whole[-3:])
-        whole = whole[:-3]
-    grouped = THOUSANDS_SEPARATOR.join(reversed(groups))
-    return f"{sign}{grouped},{fraction}{THOUSANDS_SEPARATOR}zł"
+    return format_currency(rounded, "PLN", locale="pl_PL")
