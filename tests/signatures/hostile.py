@@ -126,8 +126,8 @@ def append_update(
         ident = b""
         if doc_id is not None:
             ident = b" /ID [<%s> <%s>]" % (
-                bytes(doc_id[0]).hex().encode(),
-                bytes(doc_id[1]).hex().encode(),
+                doc_id[0].original_bytes.hex().encode(),
+                doc_id[1].original_bytes.hex().encode(),
             )
         trailer = b"/Size %d /Root %d %d R /Prev %d%s" % (
             size,
