@@ -41,8 +41,8 @@ def test_markup_cannot_inject_word_xml() -> None:
         "{{ ''.__class__ }}",
         "{{ ''.__class__.__mro__[1].__subclasses__() }}",
         "{{ parties.__class__.__init__.__globals__ }}",
-        "{{ 'x' * 100000000 }}",
         "{{ 10 ** 100000 }}",
+        "{{ [].append(1) }}",
     ],
 )
 def test_the_sandbox_refuses_unsafe_expressions(expression: str) -> None:

@@ -4,7 +4,8 @@ Templates are uploaded by users, so they are rendered in a jinja2 ``SandboxedEnv
 (no ``''.__class__`` tricks) with autoescape on: docxtpl does not escape by default, so
 "& Partnerzy <sp. z o.o.>" would lose its "&" and turn "<sp. z o.o.>" into an XML element.
 Undefined variables are errors (``StrictUndefined``): a typo must not print an empty line
-in a signed agreement.
+in a signed agreement. One render is bounded in the size of each value, its whole output
+and its time (``RenderLimits``; how: ``sandbox.py``, ``limits.py``).
 
 Variables every template gets from the application, not declared in schemas
 (``SYSTEM_VARIABLES``):
@@ -37,6 +38,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from workflow.errors import InvalidInput
 from workflow.polish.formatting import format_date_long, format_datetime_long, format_money
 from workflow.rendering.docx_safety import strip_external_references
+from workflow.rendering.limits import LimitExceeded, RenderLimits
+from workflow.rendering.sandbox import TemplateSandbox
 
 SYSTEM_VARIABLES = frozenset({"document", "parties", "signatories"})
 
@@ -60,7 +63,7 @@ SYSTEM_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
     "signatories": SIGNATORY_KEYS,
 }
 
-_MAX_REPEAT = 100_000  # largest string/list a template may build with "*"
+DEFAULT_LIMITS = RenderLimits()
 
 
 @dataclass(frozen=True)
@@ -142,30 +145,12 @@ def _kwota(value: object) -> str:
     raise jinja2.TemplateRuntimeError(f"kwota expects a Decimal, got {type(value).__name__}")
 
 
-class TemplateSandbox(SandboxedEnvironment):
-    """The sandbox, also refusing ``"x" * 10**9`` and ``10 ** 10**9`` (memory, CPU)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(
-        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
-    ) -> Any:
-        if operator == "**" and isinstance(right, int) and abs(right) > 100:
-            raise jinja2.exceptions.SecurityError("exponent too large")
-        if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
-                if sized and len(seq) * count > _MAX_REPEAT:
-                    raise jinja2.exceptions.SecurityError("repetition too large")
-        return super().call_binop(context, operator, left, right)
-
-
-def make_environment() -> SandboxedEnvironment:
-    """The one jinja2 environment templates are parsed and rendered with."""
-    env = TemplateSandbox(autoescape=True, undefined=jinja2.StrictUndefined)
-    filters: dict[str, Callable[[object], str]] = {"data_pl": _data_pl, "kwota": _kwota}
-    env.filters.update(filters)
-    return env
+def make_environment(limits: RenderLimits = DEFAULT_LIMITS) -> SandboxedEnvironment:
+    """The jinja2 environment of one render (or one lint): it carries that render's budget."""
+    filters: dict[str, Callable[..., Any]] = {"data_pl": _data_pl, "kwota": _kwota}
+    return TemplateSandbox(
+        limits, filters=filters, autoescape=True, undefined=jinja2.StrictUndefined
+    )
 
 
 def open_template(template: bytes, *, name: str) -> DocxTemplate:
@@ -179,11 +164,24 @@ def open_template(template: bytes, *, name: str) -> DocxTemplate:
     return tpl
 
 
-def render_docx(template: bytes, context: Mapping[str, object], *, name: str = "template") -> bytes:
-    """Render template bytes with ``context``; return the filled-in .docx bytes."""
+def render_docx(
+    template: bytes,
+    context: Mapping[str, object],
+    *,
+    name: str = "template",
+    limits: RenderLimits = DEFAULT_LIMITS,
+) -> bytes:
+    """Render template bytes with ``context``; return the filled-in .docx bytes.
+
+    A render that would exceed ``limits`` (size of one value, all output, time) stops with
+    ``InvalidInput("template", ...)`` naming the limit.
+    """
+    env = make_environment(limits)  # the time limit counts from here
     tpl = open_template(template, name=name)
     try:
-        tpl.render(dict(context), jinja_env=make_environment(), autoescape=True)
+        tpl.render(dict(context), jinja_env=env, autoescape=True)
+    except LimitExceeded as exc:
+        raise InvalidInput("template", f"{name}: the template exceeds the {exc}") from exc
     except jinja2.exceptions.SecurityError as exc:
         raise InvalidInput("template", f"{name}: not allowed in a template: {exc}") from exc
     except RecursionError as exc:
