@@ -1,6 +1,6 @@
 """Statuses, roles and the transition table, with their guards.
 
-Pure: no database, no web. ``documents.transition()`` looks an action up here, builds a
+Pure: no database, no web. ``review.transitions.transition()`` looks an action up here, builds a
 ``GuardContext`` from the database, asks ``refusal()`` and only then moves the status.
 Pages and the API list the actions a user may take from ``allowed_actions()``, and tests
 loop over ``TRANSITIONS``: the table is the single source of truth.

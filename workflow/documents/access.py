@@ -3,7 +3,7 @@
 ``load_visible`` hides documents from those who may not see them (NotFound: existence does
 not leak); ``check_transition`` raises the right error for an action the table does not
 allow now; ``move_status`` is the conditional UPDATE that makes racing requests give one
-transition and one conflict. The use-cases (documents, lifecycle, signing) build on these.
+transition and one conflict. The use-cases (documents, review, signing) build on these.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What a document's template sees: the author's field values plus the system variables
-(``document``, ``parties``, ``signatories``; see rendering.SYSTEM_VARIABLES)."""
+(``document``, ``parties``, ``signatories``; see rendering.engine.SYSTEM_VARIABLES)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from workflow.models.base import UTCDateTime, utcnow
 
 
 class StoredFile(Base):
-    """A file in the content-addressed store (blobs.py); the row says what it is."""
+    """A file in the content-addressed store (storage.blobs); the row says what it is."""
 
     __tablename__ = "stored_files"
 

@@ -2,7 +2,7 @@
 
 ``uno`` is importable only from ``/usr/bin/python3``, so this file must not import the
 ``workflow`` package (or anything outside the standard library and ``uno``). The pool in
-``workflow/converter.py`` starts it in a new process group; it starts ``soffice`` as its
+``workflow/rendering/converter.py`` starts it in a new process group; it starts ``soffice`` as its
 own child (same group, so one ``killpg`` ends both), connects over a private UNO pipe and
 then serves line-delimited JSON on stdin/stdout:
 

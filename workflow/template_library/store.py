@@ -1,8 +1,8 @@
 """Use-cases for .docx templates: register a new version, list them, read one.
 
-An upload is checked before anything is stored: a real, safe .docx (docx_safety), a valid
-field schema (fields) and a clean lint (template_lint). Only then are the file and the row
-written, in one transaction with its audit record.
+An upload is checked before anything is stored: a real, safe .docx (rendering.docx_safety),
+a valid field schema (rendering.fields) and a clean lint (rendering.lint). Only then are the
+file and the row written, in one transaction with its audit record.
 """
 
 from __future__ import annotations
