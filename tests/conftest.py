@@ -79,7 +79,9 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         cluster.psql(f"CREATE DATABASE {name}")
         url = cluster.url(name)
     return Settings(
-        var_dir=tmp_path / "var", database_url=url, secret_key="test-secret-for-sessions"
+        var_dir=tmp_path / "var",
+        storage={"database_url": url},
+        secret_key="test-secret-for-sessions",
     )
 
 

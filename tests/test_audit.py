@@ -83,7 +83,7 @@ def test_cli_exit_codes(rt: Runtime, monkeypatch: object, capsys: object) -> Non
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
     _append(rt, 3)
     monkeypatch.setenv("ESTRATEGIA_VAR_DIR", str(rt.settings.var_dir))
-    monkeypatch.setenv("ESTRATEGIA_DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("ESTRATEGIA_DATABASE_URL", rt.settings.storage.database_url)
     assert main(["audit", "verify"]) == 0
     with transaction(rt.sessions) as s:
         s.execute(update(AuditRecord).where(AuditRecord.seq == 2).values(actor="intruz"))

@@ -1,6 +1,19 @@
-"""Settings: read once from the environment (prefix ``ESTRATEGIA_``) and passed down.
+"""Settings: read once from the environment, grouped by area, and passed down.
 
-Nothing reads the environment anywhere else; tests build a ``Settings`` of their own.
+One ``Settings`` is built at the edge (the CLI's ``main``, the web app factory, a test) and
+passed down; nothing reads the environment anywhere else. The areas that have settings get
+a group each: ``settings.signing``, ``settings.converter``, ``settings.storage``; what the
+whole installation shares (``var_dir``, ``secret_key``, ``templates_dir``,
+``max_upload_bytes``) stays at the top. An area that needs settings of its own (search,
+mail, jobs) adds a frozen group model, a field of ``Settings`` and its variables to
+``ENVIRONMENT``.
+
+The environment variables keep their documented flat names (README, "Configuration"):
+``ENVIRONMENT`` maps each to its place, e.g. ``ESTRATEGIA_TSA_URL`` to
+``settings.signing.tsa_url``. Lists are JSON (``ESTRATEGIA_TRUST_ROOTS='["root.pem"]'``).
+Code that passes a setting by its old flat keyword (``Settings(tsa_url=...)``) is told its
+new place. Override part of a group with a dict (``Settings(signing={"demo": False})``):
+the rest of the group still comes from the environment.
 
 The local state under ``var_dir`` is private to the account that runs the application,
 whatever its umask: ``private_dir`` (0700) and ``private_file`` (0600) set the modes
@@ -9,12 +22,20 @@ explicitly, and tighten what an older version left readable to others.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -39,32 +60,18 @@ def private_file(path: Path, mode: int = PRIVATE_FILE_MODE) -> Path:
     return path
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ESTRATEGIA_", frozen=True)
+class SigningSettings(BaseModel):
+    """Whom the installation trusts, its TSA, the level of new signatures, demo mode."""
 
-    var_dir: Path = Field(default=Path("var"), description="Root of the local state.")
-    database_url: str = Field(
-        default="", description="SQLAlchemy URL; empty means a SQLite file under var_dir."
-    )
-    templates_dir: Path = Field(
-        default=Path(__file__).resolve().parent.parent / "templates",
-        description="The business's .docx templates loaded by `estrategia demo` and `seed`.",
-    )
-    secret_key: str = Field(
-        default="", description="Signs session cookies; empty means a key kept in var_dir."
-    )
-    converter_processes: int = Field(default=1, ge=1, le=16)
-    converter_timeout_s: float = Field(default=60.0, gt=0)
-    soffice: str = "soffice"
-    uno_python: str = "/usr/bin/python3"
-    max_upload_bytes: int = 10 * 1024 * 1024
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     demo: bool = Field(
         default=True,
         description="Demo PKI under var_dir with its TSA/OCSP/CRL served on loopback, and "
         "server-held demo keys for the demo signatories. Off in production.",
     )
     demo_services_port: int = Field(default=8765, description="Port of the demo TSA/OCSP/CRL.")
-    signature_level: str = Field(default="B-LTA", description="PAdES level of new signatures.")
+    level: str = Field(default="B-LTA", description="PAdES level of new signatures.")
     tsa_url: str = Field(default="", description="Production: the TSP's RFC 3161 endpoint.")
     trust_roots: tuple[Path, ...] = Field(
         default=(), description="Production: PEM files of trusted roots for signers."
@@ -73,10 +80,129 @@ class Settings(BaseSettings):
         default=(), description="Production: PEM certificates trusted as timestamp anchors."
     )
 
+
+class ConverterSettings(BaseModel):
+    """DOCX -> PDF/A with LibreOffice kept warm."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    processes: int = Field(
+        default=1, ge=1, le=16, description="Warm LibreOffice processes; one per core."
+    )
+    timeout_s: float = Field(default=60.0, gt=0, description="Seconds for one conversion.")
+    soffice: str = "soffice"
+    uno_python: str = "/usr/bin/python3"
+
+
+class StorageSettings(BaseModel):
+    """Where documents and their records live (blobs: under var_dir)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means a SQLite file under var_dir."
+    )
+
+
+ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "ESTRATEGIA_VAR_DIR": ("var_dir",),
+    "ESTRATEGIA_TEMPLATES_DIR": ("templates_dir",),
+    "ESTRATEGIA_SECRET_KEY": ("secret_key",),
+    "ESTRATEGIA_MAX_UPLOAD_BYTES": ("max_upload_bytes",),
+    "ESTRATEGIA_DATABASE_URL": ("storage", "database_url"),
+    "ESTRATEGIA_CONVERTER_PROCESSES": ("converter", "processes"),
+    "ESTRATEGIA_CONVERTER_TIMEOUT_S": ("converter", "timeout_s"),
+    "ESTRATEGIA_SOFFICE": ("converter", "soffice"),
+    "ESTRATEGIA_UNO_PYTHON": ("converter", "uno_python"),
+    "ESTRATEGIA_DEMO": ("signing", "demo"),
+    "ESTRATEGIA_DEMO_SERVICES_PORT": ("signing", "demo_services_port"),
+    "ESTRATEGIA_SIGNATURE_LEVEL": ("signing", "level"),
+    "ESTRATEGIA_TSA_URL": ("signing", "tsa_url"),
+    "ESTRATEGIA_TRUST_ROOTS": ("signing", "trust_roots"),
+    "ESTRATEGIA_TSA_TRUST_ROOTS": ("signing", "tsa_trust_roots"),
+}
+"""Each environment variable and the place in ``Settings`` it sets."""
+
+_JSON = {"ESTRATEGIA_TRUST_ROOTS", "ESTRATEGIA_TSA_TRUST_ROOTS"}
+_MOVED = {
+    name.removeprefix("ESTRATEGIA_").lower(): ".".join(place)
+    for name, place in ENVIRONMENT.items()
+    if len(place) > 1
+}
+"""The flat keyword each grouped setting had before (``tsa_url``) -> its place now."""
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """The ``ESTRATEGIA_`` variables of ``ENVIRONMENT``, nested into their groups."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the whole table at once
+
+    def __call__(self) -> dict[str, Any]:
+        environ = {name.upper(): value for name, value in os.environ.items()}
+        values: dict[str, Any] = {}
+        for name, place in ENVIRONMENT.items():
+            if name not in environ:
+                continue
+            value: Any = environ[name]
+            if name in _JSON:
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise SettingsError(
+                        f"{name} must be a JSON list, e.g. '[\"/etc/estrategia/root.pem\"]'"
+                    ) from exc
+            group = values
+            for part in place[:-1]:
+                group = group.setdefault(part, {})
+            group[place[-1]] = value
+        return values
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+    var_dir: Path = Field(default=Path("var"), description="Root of the local state.")
+    templates_dir: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "templates",
+        description="The business's .docx templates loaded by `estrategia demo` and `seed`.",
+    )
+    secret_key: str = Field(
+        default="", description="Signs session cookies; empty means a key kept in var_dir."
+    )
+    max_upload_bytes: int = 10 * 1024 * 1024
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    converter: ConverterSettings = Field(default_factory=ConverterSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments first, then the variables of ``ENVIRONMENT``; nothing else."""
+        return init_settings, _Environment(settings_cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_old_keywords(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            moved = [f"{old} is now {_MOVED[old]}" for old in sorted(data) if old in _MOVED]
+            if moved:
+                raise ValueError(
+                    "settings are grouped by area: " + "; ".join(moved) + " (pass e.g. "
+                    "signing={'tsa_url': ...}); the ESTRATEGIA_ variables keep their names"
+                )
+        return data
+
     @property
     def effective_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
+        if self.storage.database_url:
+            return self.storage.database_url
         return f"sqlite:///{(self.var_dir / 'estrategia.sqlite3').resolve()}"
 
     @property

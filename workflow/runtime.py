@@ -94,16 +94,16 @@ class Runtime:
                 s = self.settings
                 s.converter_dir.mkdir(parents=True, exist_ok=True)
                 warm = WarmConverterPool(
-                    s.converter_processes,
-                    soffice=s.soffice,
-                    uno_python=s.uno_python,
+                    s.converter.processes,
+                    soffice=s.converter.soffice,
+                    uno_python=s.converter.uno_python,
                     workdir=(s.converter_dir / "warm").resolve(),
-                    timeout=s.converter_timeout_s,
+                    timeout=s.converter.timeout_s,
                 )
                 cold = ColdConverter(
-                    soffice=s.soffice,
+                    soffice=s.converter.soffice,
                     workdir=(s.converter_dir / "cold").resolve(),
-                    timeout=s.converter_timeout_s * 2,
+                    timeout=s.converter.timeout_s * 2,
                 )
                 self._converter = FallbackConverter(warm, cold)
             return self._converter

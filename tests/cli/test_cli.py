@@ -21,7 +21,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "templates/examples/list_intency
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The CLI reads its settings from the environment, as a user's shell gives them."""
     monkeypatch.setenv("ESTRATEGIA_VAR_DIR", str(settings.var_dir))
-    monkeypatch.setenv("ESTRATEGIA_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ESTRATEGIA_DATABASE_URL", settings.storage.database_url)
     monkeypatch.setenv("ESTRATEGIA_DEMO_SERVICES_PORT", str(free_port()))
     return settings
 

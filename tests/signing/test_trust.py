@@ -23,14 +23,15 @@ def _settings(tmp_path: Path, **values: object) -> Settings:
 
 def test_the_web_app_factory_picks_the_demo_wiring_only_in_demo_mode(tmp_path: Path) -> None:
     assert default_signing_factory(_settings(tmp_path)) is open_demo_signing_environment
-    assert default_signing_factory(_settings(tmp_path, demo=False)) is open_signing_environment
+    production = _settings(tmp_path, signing={"demo": False})
+    assert default_signing_factory(production) is open_signing_environment
 
 
 def test_production_opens_no_demo_and_wants_roots(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="demo"):
         open_signing_environment(_settings(tmp_path))
     with pytest.raises(InvalidInput, match="trust_roots"):
-        open_signing_environment(_settings(tmp_path, demo=False))
+        open_signing_environment(_settings(tmp_path, signing={"demo": False}))
 
 
 def test_a_runtime_without_a_signing_environment_says_so(tmp_path: Path) -> None:
@@ -45,7 +46,7 @@ def test_a_runtime_without_a_signing_environment_says_so(tmp_path: Path) -> None
 def test_demo_mode_makes_the_pki_serves_it_and_holds_only_signatories_keys(
     tmp_path: Path,
 ) -> None:
-    settings = _settings(tmp_path, demo_services_port=free_port())
+    settings = _settings(tmp_path, signing={"demo_services_port": free_port()})
     with pytest.raises(InvalidInput, match="pki init"):
         configured_trust(settings)  # nothing made yet: verifying needs no new PKI
     rt = build_runtime(settings, signing_factory=open_demo_signing_environment)

@@ -26,7 +26,7 @@ from workflow.config import Settings
 def _settings(args: dict[str, Any]) -> Settings:
     return Settings(
         var_dir=Path(args["var_dir"]),
-        database_url=args["database_url"],
+        storage={"database_url": args["database_url"]},
         secret_key="test-secret-for-sessions",
     )
 

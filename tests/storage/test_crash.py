@@ -45,7 +45,7 @@ def _child(command: str, args: dict[str, Any], **kwargs: Any) -> subprocess.Pope
 
 
 def _store_args(rt: Runtime) -> dict[str, Any]:
-    return {"var_dir": str(rt.settings.var_dir), "database_url": rt.settings.database_url}
+    return {"var_dir": str(rt.settings.var_dir), "database_url": rt.settings.storage.database_url}
 
 
 def _rows(rt: Runtime) -> set[str]:
@@ -74,7 +74,7 @@ def _awaiting(rt: Runtime, actors: dict[str, Actor], demo: DemoIds) -> int:
 
 def _gc_cli(rt: Runtime, monkeypatch: Any, capsys: Any, *argv: str) -> str:
     monkeypatch.setenv("ESTRATEGIA_VAR_DIR", str(rt.settings.var_dir))
-    monkeypatch.setenv("ESTRATEGIA_DATABASE_URL", rt.settings.database_url)
+    monkeypatch.setenv("ESTRATEGIA_DATABASE_URL", rt.settings.storage.database_url)
     assert cli_main(["blobs", "gc", *argv]) == 0
     out: str = capsys.readouterr().out
     return out

@@ -150,7 +150,7 @@ def _cmd_timestamps_renew(settings: Settings, args: argparse.Namespace) -> int:
 
 def _signing_factory(settings: Settings) -> SigningFactory:
     """Demo mode signs with the demo PKI (workflow.demo); production with the TSP's."""
-    if settings.demo:
+    if settings.signing.demo:
         from workflow.demo.pki import open_demo_signing_environment
 
         return open_demo_signing_environment

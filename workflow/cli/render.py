@@ -72,10 +72,11 @@ def render_to_file(settings: Settings, *, template: str, data: Path, out: Path) 
         result = docx
     elif out.suffix == ".pdf":
         work = Path(tempfile.mkdtemp(prefix="estrategia-render-"))
+        c = settings.converter
         converter = FallbackConverter(
-            WarmConverterPool(1, soffice=settings.soffice, uno_python=settings.uno_python,
-                              workdir=work / "warm", timeout=settings.converter_timeout_s),
-            ColdConverter(soffice=settings.soffice, workdir=work / "cold"),
+            WarmConverterPool(1, soffice=c.soffice, uno_python=c.uno_python,
+                              workdir=work / "warm", timeout=c.timeout_s),
+            ColdConverter(soffice=c.soffice, workdir=work / "cold"),
         )  # fmt: skip
         try:
             result = converter.convert(docx)

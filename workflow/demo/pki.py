@@ -52,7 +52,7 @@ def ensure_demo_pki(settings: Settings) -> DemoPki:
     return create_demo_pki(
         directory,
         signatories=demo_signatories(),
-        base_url=f"http://127.0.0.1:{settings.demo_services_port}",
+        base_url=f"http://127.0.0.1:{settings.signing.demo_services_port}",
     )
 
 

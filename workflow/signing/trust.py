@@ -26,7 +26,7 @@ __all__ = [
 def configured_level(settings: Settings) -> PadesLevel:
     """The PAdES level of new signatures."""
     try:
-        return PadesLevel(settings.signature_level)
+        return PadesLevel(settings.signing.level)
     except ValueError as exc:
         raise InvalidInput("signature_level", "must be B-B, B-T, B-LT or B-LTA") from exc
 
@@ -37,18 +37,18 @@ def configured_trust(settings: Settings) -> TrustSettings:
     In demo mode: the root of the demo PKI under ``var/pki`` (made by ``estrategia pki
     init``, ``estrategia demo`` or the first signature of the demo server).
     """
-    if settings.demo:
+    if settings.signing.demo:
         if not (settings.pki_dir / "pki.json").exists():
             raise InvalidInput(
                 "trust_roots",
                 f"demo mode and no demo PKI in {settings.pki_dir} yet: run `estrategia pki init`",
             )
         return DemoPki.load(settings.pki_dir).trust_settings()
-    if not settings.trust_roots:
+    if not settings.signing.trust_roots:
         raise InvalidInput("trust_roots", "production needs at least one trusted root")
     try:
         return TrustSettings.from_pem_files(
-            settings.trust_roots, tsa_trust_roots=settings.tsa_trust_roots
+            settings.signing.trust_roots, tsa_trust_roots=settings.signing.tsa_trust_roots
         )
     except OSError as exc:
         raise InvalidInput("trust_roots", f"cannot read {exc.filename}: {exc.strerror}") from exc
@@ -60,15 +60,16 @@ def open_signing_environment(settings: Settings) -> SigningEnvironment:
     In demo mode the edge passes ``workflow.demo.pki.open_demo_signing_environment``
     instead; this one refuses, rather than start a production setup without trust roots.
     """
-    if settings.demo:
+    if settings.signing.demo:
         raise InvalidInput(
             "demo",
             "demo mode: the demo signing environment comes from workflow.demo.pki "
             "(estrategia serve and estrategia demo wire it); set ESTRATEGIA_DEMO=false "
             "for production",
         )
+    tsa_url = settings.signing.tsa_url
     return SigningEnvironment(
         trust=configured_trust(settings),
-        services=ServiceUrls(tsa_url=settings.tsa_url) if settings.tsa_url else None,
+        services=ServiceUrls(tsa_url=tsa_url) if tsa_url else None,
         level=configured_level(settings),
     )

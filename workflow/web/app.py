@@ -52,7 +52,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def default_signing_factory(settings: Settings) -> SigningFactory:
     """Demo mode signs with the demo PKI and its loopback services; production with the
     trust service provider's TSA and the configured roots."""
-    if settings.demo:
+    if settings.signing.demo:
         from workflow.demo.pki import open_demo_signing_environment
 
         return open_demo_signing_environment
