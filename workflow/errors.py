@@ -97,9 +97,39 @@ class ErrorCode(StrEnum):
     CONVERTER_CRASHED = "converter_crashed"
     CONVERTER_OUTPUT_INVALID = "converter_output_invalid"
 
+    # input in general
+    TEXT_REQUIRED = "text_required"
+    CONTROL_CHARACTERS = "control_characters"
+    NOT_UTF8 = "not_utf8"
+    NOT_BASE64 = "not_base64"
+    NESTED_TOO_DEEPLY = "nested_too_deeply"
+    FILE_TOO_LARGE = "file_too_large"
+    FORM_UNREADABLE = "form_unreadable"
+    PDF_BODY_REQUIRED = "pdf_body_required"
+
+    # identity
+    USER_NOT_FOUND = "user_not_found"
+    API_TOKEN_NOT_FOUND = "api_token_not_found"  # noqa: S105  # a code, not a secret
+
+    # template library
+    TEMPLATE_NOT_FOUND = "template_not_found"
+    TEMPLATE_CHANGED = "template_changed"
+    TEMPLATE_KIND_DIFFERS = "template_kind_differs"
+    TEMPLATE_NAME_INVALID = "template_name_invalid"
+    TEMPLATE_UPLOAD_NEEDS_ADMIN = "template_upload_needs_admin"
+    TEMPLATE_FILE_REQUIRED = "template_file_required"
+    SCHEMA_NOT_JSON = "schema_not_json"
+    SCHEMA_NOT_OBJECT = "schema_not_object"
+
     # documents
     DOCUMENT_NOT_FOUND = "document_not_found"
     DOCUMENT_CHANGED = "document_changed"
+    SIGNED_PDF_NOT_FOUND = "signed_pdf_not_found"
+    COMMENT_NEEDS_ROLE = "comment_needs_role"
+
+    # review
+    EDIT_BY_PATCH = "edit_by_patch"
+    SIGN_BY_SIGNING_STEPS = "sign_by_signing_steps"
 
 
 Code = ErrorCode | Refusal

@@ -139,11 +139,11 @@ def test_two_approvals_from_the_same_lock_version_give_one_conflict(
         t.join()
     assert sorted(r.status_code for r in results) == [200, 409]
     conflict = next(r for r in results if r.status_code == 409).json()
-    assert conflict["code"] == "conflicting_change"
+    assert conflict["code"] == "document_changed"
     # Sequentially too: the lock version the client saw is stale now.
     stale = _act(reviewer, letter["id"], "request_changes", reason="x", seen_lock_version=seen)
     assert stale.status_code == 409
-    assert stale.json()["code"] == "conflicting_change"
+    assert stale.json()["code"] == "document_changed"
     doc = reviewer.get(f"{API}/documents/{letter['id']}").json()
     assert doc["status"] == "approved"
     assert doc["lock_version"] == seen + 1

@@ -10,7 +10,7 @@ from workflow.documents.access import (
     load_visible,
 )
 from workflow.documents.reading import version_of
-from workflow.errors import InvalidInput, NotPermitted
+from workflow.errors import ErrorCode, InvalidInput, NotPermitted
 from workflow.identity.actors import Actor, document_roles
 from workflow.models import (
     Comment,
@@ -24,13 +24,13 @@ def add_comment(
 ) -> CommentView:
     body = body.strip()
     if not body or len(body) > 10_000:
-        raise InvalidInput("body", "required, at most 10000 characters")
+        raise InvalidInput("body", ErrorCode.TEXT_REQUIRED, max_length=10000)
     with transaction(rt.sessions) as session:
         doc = load_visible(session, actor, document_id)
         if not document_roles(actor, doc) and not any(
             p.organisation_id in actor.member_of for p in doc.parties
         ):
-            raise NotPermitted("commenting needs a role for this document")
+            raise NotPermitted(ErrorCode.COMMENT_NEEDS_ROLE)
         v = version_of(doc, version)
         comment = Comment(document_id=doc.id, version_id=v.id, author_id=actor.user_id, body=body)
         session.add(comment)

@@ -12,7 +12,7 @@ from workflow.documents.access import (
     load_visible,
 )
 from workflow.documents.reading import version_of
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import ErrorCode, InvalidInput, NotFound
 from workflow.identity.actors import Actor
 from workflow.models import (
     Rendition,
@@ -79,6 +79,6 @@ def get_file(
             return rt.blobs.get(sha), f"{base}-v{v.number}.pdf", PDF_MEDIA_TYPE
         if fmt == "signed":
             if doc.current_pdf_sha256 is None:
-                raise NotFound(f"PDF for signing of document {doc.reference}")
+                raise NotFound(ErrorCode.SIGNED_PDF_NOT_FOUND, reference=doc.reference)
             return rt.blobs.get(doc.current_pdf_sha256), f"{base}-podpisany.pdf", PDF_MEDIA_TYPE
-    raise InvalidInput("format", "must be docx, pdf or signed")
+    raise InvalidInput("format", ErrorCode.NOT_ONE_OF, expected="docx, pdf, signed")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.errors import NotFound
+from workflow.errors import ErrorCode, NotFound
 from workflow.models import (
     ApiToken,
     Document,
@@ -113,7 +113,7 @@ def _chamber_offices_below(
 def load_actor(session: Session, user_id: int) -> Actor:
     user = session.get(User, user_id)
     if user is None or not user.is_active:
-        raise NotFound("user")
+        raise NotFound(ErrorCode.USER_NOT_FOUND, user_id=user_id)
     memberships = session.scalars(select(Membership).where(Membership.user_id == user_id)).all()
     offices = chamber_offices(session)
     below = _chamber_offices_below(offices, {m.organisation_id for m in memberships})
@@ -176,7 +176,7 @@ def authenticate_token(session: Session, token: str) -> Actor | None:
 def revoke_api_token(session: Session, *, user_id: int, token_id: int) -> None:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user_id:
-        raise NotFound("API token")
+        raise NotFound(ErrorCode.API_TOKEN_NOT_FOUND)
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
 

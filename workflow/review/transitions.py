@@ -20,6 +20,7 @@ from workflow.documents.access import (
 from workflow.documents.rendition import PDF_MEDIA_TYPE, ensure_pdf
 from workflow.errors import (
     ConflictingChange,
+    ErrorCode,
     InvalidInput,
 )
 from workflow.i18n import label
@@ -36,7 +37,7 @@ from workflow.storage.blobs import store_file
 from workflow.views import ActionView, DocumentView
 
 #: Actions with their own use-case (they carry more than a reason).
-_OWN_USE_CASE = {Action.EDIT: "PATCH the document's fields", Action.SIGN: "use the signing steps"}
+_OWN_USE_CASE = {Action.EDIT: ErrorCode.EDIT_BY_PATCH, Action.SIGN: ErrorCode.SIGN_BY_SIGNING_STEPS}
 
 
 def available_actions(rt: Runtime, *, actor: Actor, document_id: int) -> list[ActionView]:
@@ -64,9 +65,9 @@ def transition(
     try:
         action = Action(action)
     except ValueError as exc:
-        raise InvalidInput("action", f"unknown action '{action}'") from exc
+        raise InvalidInput("action", ErrorCode.NOT_ONE_OF, expected=", ".join(Action)) from exc
     if action in _OWN_USE_CASE:
-        raise InvalidInput("action", f"'{action.value}' is not taken here: {_OWN_USE_CASE[action]}")
+        raise InvalidInput("action", _OWN_USE_CASE[action], action=action)
     t = transition_for(action)
     if action in (Action.SUBMIT, Action.REQUEST_SIGNATURES):
         # Check before the slow work below, so a refused request renders nothing; and pin
@@ -88,7 +89,7 @@ def transition(
         doc = load_visible(session, actor, document_id)
         seen = doc.lock_version if seen_lock_version is None else seen_lock_version
         if seen != doc.lock_version:
-            raise ConflictingChange(f"document {doc.reference}")
+            raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
         check_transition(session, actor, doc, t, reason=reason)
         was = doc.status
         version = doc.versions[-1]
@@ -115,7 +116,7 @@ def transition(
             approved = version.pdf_sha256
             based_on, pdf_for_signing = prepared
             if based_on != version.id:
-                raise ConflictingChange(f"document {doc.reference}")
+                raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
             frozen_sha = store_file(session, rt.blobs, pdf_for_signing, PDF_MEDIA_TYPE)
             doc.frozen_version_id = version.id
             doc.frozen_pdf_sha256 = frozen_sha

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.db import transaction
-from workflow.errors import ConflictingChange, InvalidInput, NotFound, NotPermitted
+from workflow.errors import ConflictingChange, ErrorCode, InvalidInput, NotFound, NotPermitted
 from workflow.identity.actors import Actor
 from workflow.models import DocumentKind, Template, TemplateVersion
 from workflow.rendering.docx_safety import check_docx_upload
@@ -54,7 +54,7 @@ def latest_version(session: Session, name: str) -> TemplateVersion:
         .limit(1)
     ).first()
     if version is None:
-        raise NotFound(f"template '{name}'")
+        raise NotFound(ErrorCode.TEMPLATE_NOT_FOUND, name=name)
     return version
 
 
@@ -63,17 +63,20 @@ def parse_schema_upload(raw: bytes | str | Mapping[str, Any], *, source: str) ->
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput("schema", f"not valid JSON: {exc}") from exc
+            where = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
+            raise InvalidInput(
+                "schema", ErrorCode.SCHEMA_NOT_JSON, line=where[0], column=where[1]
+            ) from exc
         except RecursionError as exc:
-            raise InvalidInput("schema", "nested too deeply") from exc
+            raise InvalidInput("schema", ErrorCode.NESTED_TOO_DEEPLY) from exc
     else:
         data = raw
     try:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InvalidInput("schema", "contains an unpaired surrogate") from exc
+        raise InvalidInput("schema", ErrorCode.CONTROL_CHARACTERS) from exc
     if not isinstance(data, Mapping):
-        raise InvalidInput("schema", "must be a JSON object with a 'fields' list")
+        raise InvalidInput("schema", ErrorCode.SCHEMA_NOT_OBJECT)
     return FieldSchema.parse(data, source=source)
 
 
@@ -94,14 +97,14 @@ def register_version(
     """
     if actor is not None and not actor.has_chamber_role(Role.ADMIN):
         # Templates are shared by every document in the country: only e-Izba admins.
-        raise NotPermitted("uploading templates needs the admin role in an e-Izba office")
+        raise NotPermitted(ErrorCode.TEMPLATE_UPLOAD_NEEDS_ADMIN)
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", name):
-        raise InvalidInput("name", "use letters, digits, '-' and '_' only (at most 80)")
+        raise InvalidInput("name", ErrorCode.TEMPLATE_NAME_INVALID, max_length=80)
     try:
         kind = DocumentKind(kind)
     except ValueError as exc:
         allowed = ", ".join(k.value for k in DocumentKind)
-        raise InvalidInput("kind", f"must be one of: {allowed}") from exc
+        raise InvalidInput("kind", ErrorCode.NOT_ONE_OF, expected=allowed) from exc
     check_docx_upload(docx, filename=filename, max_bytes=rt.settings.max_upload_bytes)
     field_schema = parse_schema_upload(schema, source=name)
     check_template(docx, field_schema, name=name)
@@ -111,7 +114,7 @@ def register_version(
                               field_schema=field_schema)  # fmt: skip
     except IntegrityError as exc:
         # Two uploads of the same template at once: both computed the same version number.
-        raise ConflictingChange(f"template '{name}'") from exc
+        raise ConflictingChange(ErrorCode.TEMPLATE_CHANGED, name=name) from exc
 
 
 def _store_version(
@@ -131,7 +134,9 @@ def _store_version(
             session.add(template)
             session.flush()
         elif template.kind != kind:
-            raise InvalidInput("kind", f"template '{name}' is a {template.kind.value}")
+            raise InvalidInput(
+                "kind", ErrorCode.TEMPLATE_KIND_DIFFERS, name=name, kind=template.kind.value
+            )
         number = (
             session.scalar(
                 select(func.max(TemplateVersion.number)).where(

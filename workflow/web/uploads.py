@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive
 
 from workflow.config import Settings
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.models import DocumentKind
 from workflow.web.deps import ContextDep
 from workflow.web.types import check_text
@@ -35,7 +35,7 @@ def body_cap(settings: Settings) -> int:
 
 
 def _too_large(limit: int) -> InvalidInput:
-    return InvalidInput("file", f"the upload is larger than {limit} bytes")
+    return InvalidInput("file", ErrorCode.FILE_TOO_LARGE, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -68,19 +68,19 @@ async def _text(form: FormData, name: str, *, required: bool, max_bytes: int) ->
     if isinstance(value, UploadFile):  # a client may send the schema as a file part
         raw = await value.read(max_bytes + 1)
         if len(raw) > max_bytes:
-            raise InvalidInput(name, f"larger than {max_bytes} bytes")
+            raise InvalidInput(name, ErrorCode.FILE_TOO_LARGE, limit=max_bytes)
         try:
             value = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput(name, "not UTF-8 text") from None
+            raise InvalidInput(name, ErrorCode.NOT_UTF8) from None
     if value is None or not value.strip():
         if required:
-            raise InvalidInput(name, "required")
+            raise InvalidInput(name, ErrorCode.VALUE_REQUIRED)
         return ""
     try:
         return check_text(str(value))
-    except ValueError as exc:
-        raise InvalidInput(name, str(exc)) from None
+    except ValueError:
+        raise InvalidInput(name, ErrorCode.CONTROL_CHARACTERS) from None
 
 
 async def read_template_upload(request: Request, context: ContextDep) -> TemplateUpload:
@@ -95,11 +95,11 @@ async def read_template_upload(request: Request, context: ContextDep) -> Templat
     except HTTPException as exc:  # Starlette's answer to a malformed form or an oversize part
         if exc.status_code == 413:  # the app's ceiling on every body noticed it first
             raise _too_large(limit) from None
-        raise InvalidInput("form", str(exc.detail)) from None
+        raise InvalidInput("form", ErrorCode.FORM_UNREADABLE, detail=exc.detail) from None
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise InvalidInput("file", "required: the .docx template as a file part")
+            raise InvalidInput("file", ErrorCode.TEMPLATE_FILE_REQUIRED)
         docx = await upload.read(limit + 1)
         if len(docx) > limit:
             raise _too_large(limit)
@@ -142,7 +142,7 @@ async def read_pdf_body(request: Request, context: ContextDep) -> bytes:
     """A raw ``application/pdf`` body, refused (422 ``file``) past the upload limit."""
     limit = context.settings.max_upload_bytes
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/pdf":
-        raise InvalidInput("file", "send the PDF as the body with Content-Type: application/pdf")
+        raise InvalidInput("file", ErrorCode.PDF_BODY_REQUIRED)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)

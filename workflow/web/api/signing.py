@@ -7,7 +7,7 @@ import binascii
 
 from fastapi import APIRouter
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.signing.service import (
     begin_external_signature,
     complete_external_signature,
@@ -64,7 +64,7 @@ def complete_external(
     try:
         value = base64.b64decode(body.signature_value, validate=True)
     except (binascii.Error, ValueError) as exc:  # ValueError: non-ASCII characters
-        raise InvalidInput("signature_value", "not base64") from exc
+        raise InvalidInput("signature_value", ErrorCode.NOT_BASE64) from exc
     view = complete_external_signature(
         rt, actor=actor, document_id=document_id, session_id=session_id, signature_value=value
     )
