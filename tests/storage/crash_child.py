@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from workflow.config import Settings
+from workflow.config import Settings, StorageSettings
 
 
 def _settings(args: dict[str, Any]) -> Settings:
     return Settings(
         var_dir=Path(args["var_dir"]),
-        storage={"database_url": args["database_url"]},
+        storage=StorageSettings(database_url=args["database_url"]),
         secret_key="test-secret-for-sessions",
     )
 

@@ -33,7 +33,7 @@ def _rows(rt: Runtime) -> set[str]:
 
 def _files(rt: Runtime) -> list[tuple[str, str | None]]:
     """(kind, sha256) of every file in the store, found by walking its folders."""
-    found = []
+    found: list[tuple[str, str | None]] = []
     for path in rt.blobs.root.glob("??/*"):
         if path.name.startswith(".pending."):
             found.append(("pending", path.parent.name + path.name.split(".")[2]))
