@@ -13,7 +13,8 @@ Found: jinja syntax errors; unknown filters and tests (jinja itself finds those 
 ``if`` only at render time); tags not closed in their paragraph; Polish typographic quotes
 „ ‚ « » inside a tag (docxtpl fixes English curly quotes, not these); variables used but
 not declared (and not system, loop or ``set`` variables); attributes that system
-variables or table rows do not have; fields declared but never used.
+variables or table rows do not have; fields declared but never used; whatever the sandbox
+will always refuse (``lint_sandbox``: ``__class__``, ``attr('_x')``, ``lipsum``...).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from workflow.rendering.engine import (
     open_template,
 )
 from workflow.rendering.fields import FieldSchema
+from workflow.rendering.lint_sandbox import forbidden_names, sandbox_findings
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MARK = "estrategia-lint-p"
@@ -188,7 +190,7 @@ def _attribute_problems(
     problems = []
     for node in ast.find_all(nodes.Getattr):
         owner, allowed = _attribute_owner(node.node, loops, tables)
-        if allowed is None or node.attr in allowed:
+        if allowed is None or node.attr in allowed or node.attr.startswith("_"):
             continue
         paragraph, excerpt = part.locate(node.lineno)
         problems.append(
@@ -218,6 +220,16 @@ def _attribute_owner(
         if name in tables:
             return f"{name}[]", tables[name]
     return "", None
+
+
+def _sandbox_problems(
+    template: str, part: _Part, ast: nodes.Template, declared: frozenset[str]
+) -> list[LintProblem]:
+    problems = []
+    for lineno, variable, message in sandbox_findings(ast, declared):
+        paragraph, excerpt = part.locate(lineno)
+        problems.append(LintProblem(template, variable, paragraph, excerpt, message, part.name))
+    return problems
 
 
 def _unknown_filter_problems(
@@ -269,7 +281,10 @@ def lint_template(docx: bytes, schema: FieldSchema, *, name: str) -> list[LintPr
             message = "an expression is nested too deeply"
             problems.append(LintProblem(name, None, None, None, message, part.name))
             continue
-        referenced = meta.find_undeclared_variables(ast) - set(env.globals)
+        declared = frozenset(schema.names)
+        problems.extend(_sandbox_problems(name, part, ast, declared))
+        unavailable = forbidden_names(ast, declared)  # reported above, not as undeclared
+        referenced = meta.find_undeclared_variables(ast) - set(env.globals) - unavailable
         used |= referenced
         undeclared = referenced - set(schema.names) - SYSTEM_VARIABLES
         for variable, lineno in sorted(_first_use(ast, undeclared).items()):
