@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import API, EMAILS, Login
+from workflow import audit
+from workflow.db import transaction
 from workflow.demo.data import DEMO_PASSWORD, DemoIds
+from workflow.runtime import Runtime
 from workflow.web.security import CSRF_HEADER, SESSION_COOKIE, SessionCodec
 
 
@@ -184,3 +188,14 @@ def test_logout_ends_the_session(login: Login, demo: DemoIds) -> None:
     assert r.status_code == 204
     assert SESSION_COOKIE not in client.cookies
     assert client.get(f"{API}/auth/me").status_code == 401
+
+
+def test_a_failed_login_over_http_records_where_it_came_from(
+    anonymous: TestClient, rt: Runtime
+) -> None:
+    r = anonymous.post(f"{API}/auth/login", json={"email": EMAILS["autor"], "password": "zle"})
+    assert r.status_code == 401
+    with transaction(rt.read_sessions) as s:
+        failed = [rec for rec in audit.export(s) if rec["action"] == "auth.login_failed"]
+    assert [rec["payload"]["client"] for rec in failed] == ["testclient"]
+    assert "zle" not in json.dumps(failed)

@@ -6,7 +6,7 @@ import json
 import subprocess
 from typing import Any
 
-from tests.web.conftest import API, LETTER_VALUES, Login, letter_body
+from tests.web.conftest import API, EMAILS, LETTER_VALUES, Login, letter_body
 from workflow.demo.data import DemoIds
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -186,3 +186,15 @@ def test_out_of_range_ids_and_unpaired_surrogates_are_422_not_500(
     titled = letter_body(demo, title="List\x00intencyjny")
     assert author.post(f"{API}/documents", json=titled).json()["field"] == "title"
     assert author.get(f"{API}/documents").json() == before  # nothing was stored
+
+
+def test_the_audit_view_shows_actors_as_the_directory_shows_them(
+    login: Login, letter: dict[str, Any]
+) -> None:
+    path = f"{API}/documents/{letter['id']}/audit"
+    staff_view = login("recenzent").get(path).json()
+    mayor_view = login("prezydent").get(path).json()
+    assert staff_view[0]["actor_email"] == EMAILS["autor"]
+    assert staff_view[0]["actor"] == mayor_view[0]["actor"] == "Katarzyna Zielińska"
+    assert all(record["actor_email"] is None for record in mayor_view)
+    assert "@e-izba.demo" not in json.dumps(mayor_view)

@@ -221,6 +221,10 @@ class AuditRecordOut(BaseModel):
     recorded_at: Timestamp
     actor_id: int | None
     actor: str
+    """The person's name as the directory shows it to the caller."""
+    actor_function: str | None = None
+    actor_email: str | None = None
+    """Only where the directory shows it to the caller (e-Izba staff)."""
     document_id: int | None
     action: str
     payload: dict[str, Any]

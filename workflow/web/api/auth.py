@@ -27,7 +27,8 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     responses={415: {"model": ErrorOut, "description": "The body is not JSON"}},
 )
 def login(body: LoginIn, request: Request, response: Response, context: ContextDep) -> SessionOut:
-    actor = accounts.login(context.runtime, email=body.email, password=body.password)
+    client = request.client.host if request.client else None
+    actor = accounts.login(context.runtime, email=body.email, password=body.password, client=client)
     if actor is None:
         raise BadCredentials
     value, session = context.sessions.issue(actor.user_id)
