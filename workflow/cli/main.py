@@ -9,8 +9,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workflow.cli.output import (
+    EXIT_CODES_HELP,
+    Exit,
+    add_verbose_option,
+    configuration_problem,
+    configured_logging,
+    fail,
+)
 from workflow.config import Settings
-from workflow.errors import EstrategiaError
 
 if TYPE_CHECKING:
     from workflow.runtime import SigningFactory
@@ -103,30 +110,9 @@ def _cmd_pki_init(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
-    from signatures import TrustSettings, UnreadablePdf, validate_pdf
-    from workflow.cli.verify import print_report
+    from workflow.cli.verify import run
 
-    try:
-        pdf = Path(args.file).read_bytes()
-    except OSError as exc:
-        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
-    if args.trust:
-        trust = TrustSettings.from_pem_files(args.trust, tsa_trust_roots=args.tsa_trust or ())
-    else:
-        from workflow.signing.trust import configured_trust
-
-        trust = configured_trust(settings)
-    try:
-        report = validate_pdf(pdf, trust=trust)
-    except UnreadablePdf as exc:
-        print(f"error: {args.file}: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print_report(report)
-    return 0 if report.valid else 1
+    return run(settings, args)
 
 
 def _cmd_timestamps_renew(settings: Settings, args: argparse.Namespace) -> int:
@@ -165,7 +151,13 @@ def _safe_url(settings: Settings) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="estrategia", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="estrategia",
+        description=__doc__,
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_verbose_option(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="start the web application")
@@ -201,16 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="replace an existing demo PKI")
     init.set_defaults(func=_cmd_pki_init)
 
-    verify = sub.add_parser("verify", help="validate the signatures of a PDF (0 valid, 1 not)")
-    verify.add_argument("file")
-    verify.add_argument(
-        "--trust", action="append", type=Path, help="trusted root PEM (default: the demo root)"
-    )
-    verify.add_argument(
-        "--tsa-trust", action="append", type=Path, help="PEM certificate trusted for timestamps"
-    )
-    verify.add_argument("--json", action="store_true", help="the full report as JSON")
-    verify.set_defaults(func=_cmd_verify)
+    from workflow.cli import verify as verify_cli
+
+    verify_cli.add_parser(sub).set_defaults(func=_cmd_verify)
 
     ts = sub.add_parser("timestamps", help="archive timestamps").add_subparsers(
         dest="timestamps_command", required=True
@@ -226,17 +211,34 @@ def build_parser() -> argparse.ArgumentParser:
     from workflow.cli import blobs
 
     blobs.register(sub)
+    _add_verbose_to_subcommands(parser)
     return parser
 
 
+def _add_verbose_to_subcommands(parser: argparse.ArgumentParser) -> None:
+    # argparse has no public way to list a parser's subcommands.
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                add_verbose_option(child, top_level=False)
+                _add_verbose_to_subcommands(child)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code means what ``EXIT_CODES_HELP`` says."""
     args = build_parser().parse_args(argv)
-    settings = Settings()
-    try:
-        return int(args.func(settings, args))
-    except EstrategiaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with configured_logging(verbose=args.verbose):
+        try:
+            settings = Settings()
+        except ValueError as exc:  # an ESTRATEGIA_ variable is wrong
+            print(f"error: configuration: {configuration_problem(exc)}", file=sys.stderr)
+            return Exit.REFUSED
+        try:
+            return int(args.func(settings, args))
+        except KeyboardInterrupt:
+            return 130
+        except Exception as exc:
+            return fail(exc)
 
 
 if __name__ == "__main__":

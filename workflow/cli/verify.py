@@ -1,9 +1,118 @@
-"""The human-readable report of ``estrategia verify`` (the JSON one is ``to_dict()``)."""
+"""``estrategia verify FILE.pdf``: every signature and timestamp of a PDF, checked.
+
+Reads only: it creates no file and no directory, starts no service, and does not need the
+database. Whom it trusts: the roots given with ``--trust``/``--tsa-trust``; otherwise the
+installation's (the demo PKI under ``var/pki`` if one was made, or
+``ESTRATEGIA_TRUST_ROOTS`` in production); otherwise nobody: integrity and structure are
+still checked and reported, but no signature can be valid (exit 1), and the report says
+why. The human-readable report is in Polish; ``--json`` gives ``ValidationReport.to_dict()``.
+"""
 
 from __future__ import annotations
 
-from signatures import ValidationReport
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from signatures import TrustSettings, ValidationReport
+from workflow.cli.output import EXIT_CODES_HELP, Exit
+from workflow.config import Settings
+from workflow.errors import InvalidInput
 from workflow.polish.formatting import format_datetime_long
+
+HELP = """\
+Validate every signature and document timestamp of a PDF (PAdES, offline: only what the
+file embeds). Reads the file only: creates nothing, starts nothing, needs no database.
+
+whom it trusts:
+  --trust/--tsa-trust given: exactly those certificates;
+  otherwise this installation's roots: the demo PKI in $ESTRATEGIA_VAR_DIR/pki (var/pki)
+  if `estrategia pki init` made one, or $ESTRATEGIA_TRUST_ROOTS when ESTRATEGIA_DEMO=false;
+  otherwise nobody: integrity is still checked and reported, but no signature can be
+  valid (exit 1), and the report says so.
+"""
+
+EPILOG = """\
+exit codes:
+  0  every signature and timestamp is valid
+  1  the PDF was read, and is not valid (see the report)
+  2  the file is missing or is not a readable PDF, or a --trust file cannot be read
+"""
+
+__all__ = ["EXIT_CODES_HELP", "add_parser", "print_report", "run"]
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """The ``verify`` subcommand on ``sub`` (the top-level subparsers)."""
+    verify: argparse.ArgumentParser = sub.add_parser(
+        "verify",
+        help="validate the signatures of a PDF (exit 0 valid, 1 not valid, 2 unreadable)",
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verify.add_argument("file", type=Path)
+    verify.add_argument(
+        "--trust",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="ROOT.pem",
+        help="trust this root certificate for signers (repeatable)",
+    )
+    verify.add_argument(
+        "--tsa-trust",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="TSA.pem",
+        help="trust this certificate as an anchor for timestamps (repeatable)",
+    )
+    verify.add_argument("--json", action="store_true", help="the full report as JSON")
+    return verify
+
+
+def _trust(settings: Settings, args: argparse.Namespace) -> TrustSettings | None:
+    from workflow.signing.verification import installed_trust
+
+    if not (args.trust or args.tsa_trust):
+        return installed_trust(settings)
+    try:
+        return TrustSettings.from_pem_files(args.trust, tsa_trust_roots=args.tsa_trust)
+    except OSError as exc:
+        raise InvalidInput("trust", f"cannot read {exc.filename}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise InvalidInput("trust", f"not a certificate: {exc}") from exc
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    """``estrategia verify``: the report on stdout; errors as one line on stderr."""
+    from workflow.signing.verification import verify_bytes
+
+    path: Path = args.file
+    try:
+        pdf = path.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return Exit.REFUSED
+    trust = _trust(settings, args)
+    try:
+        report = verify_bytes(pdf, trust=trust or TrustSettings(trust_roots=()))
+    except InvalidInput as exc:
+        print(f"error: {path}: {exc.reason}", file=sys.stderr)
+        return Exit.REFUSED
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        if trust is None:
+            print(
+                "Uwaga: brak zaufanych certyfikatów głównych (podaj --trust ROOT.pem): "
+                "sprawdzono integralność, ale żaden podpis nie może być uznany za ważny.\n"
+            )
+        print_report(report)
+    return Exit.OK if report.valid else Exit.CHECK_FAILED
 
 
 def _yes(value: bool | None) -> str:
