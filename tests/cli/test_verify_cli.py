@@ -15,11 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from signatures import FieldSpec, PadesLevel, TimestampUnavailable, prepare_for_signing, sign_pdf
+from signatures import (
+    FieldSpec,
+    PadesLevel,
+    TimestampUnavailable,
+    UnreadablePdf,
+    prepare_for_signing,
+    sign_pdf,
+)
 from tests.signatures import hostile
 from tests.signatures.sample import make_sample_pdf
 from workflow.cli.output import Exit, fail
+from workflow.errors import InvalidInput, RenderingFailed
 from workflow.signing.trust import SigningEnvironment
+from workflow.storage.blobs import BlobCorrupted
 
 ESTRATEGIA = Path(sys.executable).with_name("estrategia")
 
@@ -138,11 +147,36 @@ def test_help_documents_trust_and_exit_codes(tmp_path: Path) -> None:
     assert "70 a bug" in _run(tmp_path, "--help").stdout
 
 
-def test_a_signatures_error_is_one_line_with_its_exit_code(
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize(
+    ("error", "code", "line"),
+    [
+        # what `timestamps renew` meets when the TSA is down
+        (
+            TimestampUnavailable("TSA at http://tsa.example/ did not answer:\nrefused"),
+            Exit.UNAVAILABLE,
+            "error: TSA at http://tsa.example/ did not answer: refused",
+        ),
+        (RenderingFailed("LibreOffice timed out"), Exit.UNAVAILABLE, "LibreOffice timed out"),
+        (BlobCorrupted("stored file ab12 does not match its hash"), Exit.DAMAGED, "ab12"),
+        (UnreadablePdf("cannot read the PDF: startxref loop"), Exit.REFUSED, "startxref loop"),
+        (InvalidInput("data", "must be a JSON object"), Exit.REFUSED, "must be a JSON object"),
+        (FileNotFoundError(2, "No such file or directory", "out/x"), Exit.REFUSED, "out/x"),
+    ],
+)
+def test_an_expected_error_is_one_line_with_its_exit_code(
+    error: Exception, code: Exit, line: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """What `timestamps renew` prints when the TSA is down (the error signatures raises)."""
-    code = fail(TimestampUnavailable("TSA at http://tsa.example/ did not answer:\nrefused"))
-    assert code == Exit.UNAVAILABLE
+    assert fail(error) == code
     err = capsys.readouterr().err
-    assert err == "error: TSA at http://tsa.example/ did not answer: refused\n"
+    assert err.startswith("error: ") and err.endswith("\n")
+    assert err.count("\n") == 1
+    assert line in err
+
+
+def test_a_bug_keeps_its_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(KeyError) as raised:
+        dict[str, int]()["missing"]
+    assert fail(raised.value) == Exit.BUG
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert "a bug in estrategia" in err
