@@ -17,9 +17,17 @@ from workflow.models.documents import (
     DocumentVersion,
     Rendition,
 )
-from workflow.models.identity import ApiToken, Membership, Organisation, OrganisationKind, User
+from workflow.models.identity import (
+    ApiToken,
+    LoginSession,
+    LoginThrottle,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    User,
+)
 from workflow.models.signing import SigningSession
-from workflow.models.storage import StoredFile
+from workflow.models.storage import BlobContent, StoredFile
 from workflow.models.templates import DocumentKind, Template, TemplateVersion
 
 __all__ = [
@@ -27,12 +35,15 @@ __all__ = [
     "Approval",
     "AuditHead",
     "AuditRecord",
+    "BlobContent",
     "Comment",
     "Document",
     "DocumentKind",
     "DocumentParty",
     "DocumentSignatory",
     "DocumentVersion",
+    "LoginSession",
+    "LoginThrottle",
     "Membership",
     "Organisation",
     "OrganisationKind",

@@ -1,4 +1,5 @@
-"""Organisations, people, their memberships (roles) and API tokens."""
+"""Organisations, people, their memberships (roles), API tokens, login sessions and the
+login throttle (see ``workflow.identity.sessions`` and ``workflow.identity.throttle``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     ForeignKey,
+    Integer,
     String,
     UniqueConstraint,
 )
@@ -92,3 +94,39 @@ class ApiToken(Base):
     """Only the hash is kept: a leaked database does not leak usable tokens."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginSession(Base):
+    """A login session: the browser holds a random id, the server only its SHA-256, so
+    a logout, a password change or an administrator ends it for every app server."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    """Names the session in the admin view; never a credential."""
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 of the cookie's value: a leaked database does not leak usable sessions."""
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    """Moved forward at most once a minute; the idle expiry counts from it."""
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    """The absolute end, however active the session is."""
+    client: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    """logout, password_changed, admin, replaced (a new login in the same browser)."""
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per key (an account, a client address) in a window; when a
+    key reaches its limit it is locked until ``locked_until``. Shared by every process."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    """``account:<sha256 of the login name>`` or ``client:<sha256 of the address>``."""
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
