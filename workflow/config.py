@@ -26,7 +26,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.fields import FieldInfo
@@ -94,6 +94,30 @@ class ConverterSettings(BaseModel):
     uno_python: str = "/usr/bin/python3"
 
 
+class OpsSettings(BaseModel):
+    """Operations: the log format, the Prometheus endpoint, the readiness probe."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines for people, or one JSON object per line."
+    )
+    metrics: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics at /metrics. Never expose it publicly: block it "
+        "at the reverse proxy, or set metrics_token.",
+    )
+    metrics_token: str = Field(
+        default="", description="If set, /metrics wants `Authorization: Bearer <token>`."
+    )
+    ready_cache_s: float = Field(
+        default=5.0, ge=0, description="Seconds /ready reuses the converter's last check."
+    )
+    ready_timeout_s: float = Field(
+        default=3.0, gt=0, description="Seconds /ready waits for its checks."
+    )
+
+
 class StorageSettings(BaseModel):
     """Where documents and their records live (blobs: under var_dir)."""
 
@@ -114,6 +138,11 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_CONVERTER_TIMEOUT_S": ("converter", "timeout_s"),
     "ESTRATEGIA_SOFFICE": ("converter", "soffice"),
     "ESTRATEGIA_UNO_PYTHON": ("converter", "uno_python"),
+    "ESTRATEGIA_LOG_FORMAT": ("ops", "log_format"),
+    "ESTRATEGIA_METRICS": ("ops", "metrics"),
+    "ESTRATEGIA_METRICS_TOKEN": ("ops", "metrics_token"),
+    "ESTRATEGIA_READY_CACHE_S": ("ops", "ready_cache_s"),
+    "ESTRATEGIA_READY_TIMEOUT_S": ("ops", "ready_timeout_s"),
     "ESTRATEGIA_DEMO": ("signing", "demo"),
     "ESTRATEGIA_DEMO_SERVICES_PORT": ("signing", "demo_services_port"),
     "ESTRATEGIA_SIGNATURE_LEVEL": ("signing", "level"),
@@ -174,6 +203,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = Field(default_factory=SigningSettings)
     converter: ConverterSettings = Field(default_factory=ConverterSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
 
     @classmethod
     def settings_customise_sources(
