@@ -128,6 +128,33 @@ class StorageSettings(BaseModel):
     )
 
 
+class JobsSettings(BaseModel):
+    """The job queue (``workflow.jobs``): its workers and the stalled-job sweep."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    embedded_worker: bool | None = Field(
+        default=None,
+        description="Run a worker inside `estrategia serve`; empty: yes on SQLite, no on "
+        "PostgreSQL (run `estrategia worker` processes there).",
+    )
+    concurrency: int = Field(default=2, ge=1, le=64, description="Jobs one worker runs at once.")
+    poll_s: float = Field(default=5.0, gt=0, description="Seconds between polls for new jobs.")
+    heartbeat_s: float = Field(default=10.0, gt=0, description="Seconds between heartbeats.")
+    stalled_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A running job whose worker sent no heartbeat for this long is retried.",
+    )
+    stalled_sweep_cron: str = Field(
+        default="* * * * *", description="When to look for stalled jobs (cron; 6th field: s)."
+    )
+    schedules: dict[str, str] = Field(
+        default_factory=dict,
+        description="Job name -> cron, overriding the job's own schedule ('' turns it off).",
+    )
+
+
 ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_VAR_DIR": ("var_dir",),
     "ESTRATEGIA_TEMPLATES_DIR": ("templates_dir",),
@@ -149,10 +176,17 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_TSA_URL": ("signing", "tsa_url"),
     "ESTRATEGIA_TRUST_ROOTS": ("signing", "trust_roots"),
     "ESTRATEGIA_TSA_TRUST_ROOTS": ("signing", "tsa_trust_roots"),
+    "ESTRATEGIA_JOBS_EMBEDDED_WORKER": ("jobs", "embedded_worker"),
+    "ESTRATEGIA_JOBS_CONCURRENCY": ("jobs", "concurrency"),
+    "ESTRATEGIA_JOBS_POLL_S": ("jobs", "poll_s"),
+    "ESTRATEGIA_JOBS_HEARTBEAT_S": ("jobs", "heartbeat_s"),
+    "ESTRATEGIA_JOBS_STALLED_AFTER_S": ("jobs", "stalled_after_s"),
+    "ESTRATEGIA_JOBS_STALLED_SWEEP_CRON": ("jobs", "stalled_sweep_cron"),
+    "ESTRATEGIA_JOBS_SCHEDULES": ("jobs", "schedules"),
 }
 """Each environment variable and the place in ``Settings`` it sets."""
 
-_JSON = {"ESTRATEGIA_TRUST_ROOTS", "ESTRATEGIA_TSA_TRUST_ROOTS"}
+_JSON = {"ESTRATEGIA_TRUST_ROOTS", "ESTRATEGIA_TSA_TRUST_ROOTS", "ESTRATEGIA_JOBS_SCHEDULES"}
 _MOVED = {
     name.removeprefix("ESTRATEGIA_").lower(): ".".join(place)
     for name, place in ENVIRONMENT.items()
@@ -178,6 +212,11 @@ class _Environment(PydanticBaseSettingsSource):
                 try:
                     value = json.loads(value)
                 except json.JSONDecodeError as exc:
+                    if name == "ESTRATEGIA_JOBS_SCHEDULES":
+                        example = '{"audit.verify": "0 3 * * *"}'
+                        raise SettingsError(
+                            f"{name} must be a JSON object, e.g. '{example}'"
+                        ) from exc
                     raise SettingsError(
                         f"{name} must be a JSON list, e.g. '[\"/etc/estrategia/root.pem\"]'"
                     ) from exc
@@ -203,6 +242,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = Field(default_factory=SigningSettings)
     converter: ConverterSettings = Field(default_factory=ConverterSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
 
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -80,6 +80,9 @@ class Runtime:
     read_sessions: sessionmaker[Session]
     """For use-cases that only read."""
     blobs: BlobStore
+    attachments: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Long-lived parts that areas above the runtime make on first use and keep here (the
+    job queue: ``workflow.jobs.queue_of``); closed with the runtime if they have close()."""
     _converter: PdfConverter | None = field(default=None, repr=False)
     _owns_converter: bool = field(default=True, repr=False)
     _signing: SigningEnvironment | None = field(default=None, repr=False)
@@ -123,6 +126,11 @@ class Runtime:
             return self._signing
 
     def close(self) -> None:
+        while self.attachments:
+            _, part = self.attachments.popitem()
+            close = getattr(part, "close", None)
+            if callable(close):
+                close()
         with self._lock:
             if self._signing is not None and self._owns_signing:
                 self._signing.close()

@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workflow.cli import blobs
 
     blobs.register(sub)
+    from workflow.cli import jobs
+
+    jobs.register(sub)
     _add_verbose_to_subcommands(parser)
     return parser
 

@@ -185,7 +185,9 @@ class JobContext:
     def check(self) -> None:
         """Raise ``JobStopped`` or ``TimeLimitExceeded`` if the job must stop now."""
         if self._abort_requested():
-            raise JobStopped(f"job {self.job_id} was cancelled while running")
+            raise JobStopped(
+                f"job {self.job_id} was asked to stop (cancelled, or its worker is stopping)"
+            )
         if self.deadline_passed:
             elapsed = time.monotonic() - self.started
             raise TimeLimitExceeded(

@@ -26,6 +26,7 @@ from workflow.models.identity import (
     OrganisationKind,
     User,
 )
+from workflow.models.jobs import JobProgress
 from workflow.models.signing import SigningSession
 from workflow.models.storage import BlobContent, StoredFile
 from workflow.models.templates import DocumentKind, Template, TemplateVersion
@@ -42,6 +43,7 @@ __all__ = [
     "DocumentParty",
     "DocumentSignatory",
     "DocumentVersion",
+    "JobProgress",
     "LoginSession",
     "LoginThrottle",
     "Membership",

@@ -2,7 +2,8 @@
 
 uvicorn starts it through the factory ``workflow.web.app:app_from_env`` (``factory=True``),
 which reads the settings from the environment. The lifespan builds the ``Runtime`` (engine,
-blob store, converter) unless one is given, and closes what it built at shutdown. Its
+blob store, converter) unless one is given, and closes what it built at shutdown; on SQLite
+(or when configured) it also runs the embedded job worker (``workflow.jobs.embedded``). Its
 signing environment opens on first use: the production one, or in demo mode the demo PKI
 wiring of ``workflow.demo.pki`` (the only import of ``workflow.demo`` outside the CLI).
 """
@@ -16,6 +17,8 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from workflow.config import Settings
+from workflow.jobs.embedded import EmbeddedWorker
+from workflow.jobs.embedded import wanted as embedded_worker_wanted
 from workflow.runtime import Runtime, SigningFactory, build_runtime
 from workflow.web.api import (
     actions,
@@ -78,10 +81,15 @@ def create_app(
             rt = build_runtime(
                 settings, signing_factory=signing_factory or default_signing_factory(settings)
             )
+        worker = EmbeddedWorker(rt) if embedded_worker_wanted(settings) else None
         try:
             codec = SessionCodec(settings.effective_secret_key())
+            if worker is not None:
+                worker.start()
             yield {"web": WebContext(settings=settings, runtime=rt, sessions=codec)}
         finally:
+            if worker is not None:
+                await worker.stop()
             if runtime is None:
                 rt.close()
 
