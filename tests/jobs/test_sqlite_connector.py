@@ -607,3 +607,39 @@ def test_check_connection_and_apply_schema(tmp_path: Path) -> None:
         app.schema_manager.apply_schema()  # not twice
     app.close()
     assert os.path.exists(tmp_path / "new.sqlite3")
+
+
+# --- the job manager's listings and clean-up ----------------------------------------------
+
+
+def test_listings_count_per_queue_task_and_lock_and_old_jobs_are_deleted(db: Path) -> None:
+    app = procrastinate.App(connector=SQLiteConnector(db))
+
+    @app.task(name="a", queue="mail")
+    def a() -> None:
+        pass
+
+    @app.task(name="b", queue="index", lock="doc-1")
+    def b() -> None:
+        pass
+
+    a.defer()
+    done_id = b.defer()
+    _run_to_empty(app, queues=["index"])
+    b.defer()
+
+    queues = {q["name"]: q for q in app.job_manager.list_queues()}
+    assert (queues["mail"]["jobs_count"], queues["mail"]["todo"]) == (1, 1)
+    assert (queues["index"]["succeeded"], queues["index"]["todo"]) == (1, 1)
+    assert [(t["name"], t["jobs_count"]) for t in app.job_manager.list_tasks()] == [
+        ("a", 1),
+        ("b", 2),
+    ]
+    assert [(lk["name"], lk["jobs_count"]) for lk in app.job_manager.list_locks()] == [("doc-1", 2)]
+
+    asyncio.run(app.job_manager.delete_old_jobs(nb_hours=0))  # succeeded, any age
+    assert done_id not in {job.id for job in app.job_manager.list_jobs()}
+    assert len(app.job_manager.list_jobs()) == 2
+    assert _rows(db, "SELECT count(*) FROM procrastinate_events WHERE job_id = ?", done_id) == [
+        (0,)
+    ]
