@@ -4,6 +4,7 @@ limit, progress, cancel, dedup, the resumable batch and the ``jobs`` commands.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
@@ -161,10 +162,8 @@ def test_cancel_a_waiting_job_and_a_running_one(queue: JobQueue, work: Path) -> 
                 break
             await asyncio.sleep(0.05)
         worker.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await worker
-        except asyncio.CancelledError:
-            pass
 
     asyncio.run(run_then_cancel())
     view = state(queue, running)
