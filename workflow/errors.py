@@ -126,6 +126,11 @@ class ErrorCode(StrEnum):
     DOCUMENT_CHANGED = "document_changed"
     SIGNED_PDF_NOT_FOUND = "signed_pdf_not_found"
     COMMENT_NEEDS_ROLE = "comment_needs_role"
+    PDF_NOT_RENDERED = "pdf_not_rendered"
+    PDF_RENDERING = "pdf_rendering"
+
+    # jobs: scheduled checks
+    CHECKS_NEED_CHAMBER_ADMIN = "checks_need_chamber_admin"
 
     # review
     EDIT_BY_PATCH = "edit_by_patch"
