@@ -202,6 +202,50 @@ TRANSITIONS: tuple[Transition, ...] = (
 _BY_ACTION = {t.action: t for t in TRANSITIONS}
 
 
+class Effect(StrEnum):
+    """Work a change of state causes outside its transaction. The use-case writes it to the
+    outbox with the change and its audit record; a job does it after commit, at least once
+    (``workflow.outbox``, ``workflow.jobs.handlers``)."""
+
+    RENDER_PDF = "render_pdf"
+    """Render the new version's PDF/A."""
+    NOTIFY_REVIEWERS = "notify_reviewers"
+    """A document awaits review: tell the reviewers of its office."""
+    NOTIFY_AUTHORS = "notify_authors"
+    """The review ended (changes requested, approved): tell the authors."""
+    NOTIFY_NEXT_SIGNATORY = "notify_next_signatory"
+    """It is the next designated signatory's turn to sign."""
+    NOTIFY_ALL_SIGNED = "notify_all_signed"
+    """The last signatory has signed: tell the authors and every signatory."""
+
+
+#: The effects of each action, next to the table. ``sign`` names those of a signature that
+#: leaves others to sign; ``EFFECTS_WHEN_COMPLETE`` those of the one reaching the target.
+EFFECTS: dict[Action, tuple[Effect, ...]] = {
+    Action.EDIT: (Effect.RENDER_PDF,),
+    Action.SUBMIT: (Effect.NOTIFY_REVIEWERS,),
+    Action.APPROVE: (Effect.NOTIFY_AUTHORS,),
+    Action.REQUEST_CHANGES: (Effect.NOTIFY_AUTHORS,),
+    Action.REQUEST_SIGNATURES: (Effect.NOTIFY_NEXT_SIGNATORY,),
+    Action.SIGN: (Effect.NOTIFY_NEXT_SIGNATORY,),
+    Action.ARCHIVE: (),
+    Action.WITHDRAW: (),
+}
+EFFECTS_WHEN_COMPLETE: dict[Action, tuple[Effect, ...]] = {
+    Action.SIGN: (Effect.NOTIFY_ALL_SIGNED,),
+}
+#: A new document (not an action of the table: it has no status before).
+CREATION_EFFECTS: tuple[Effect, ...] = (Effect.RENDER_PDF,)
+
+
+def effects_of(action: Action, to_status: Status) -> tuple[Effect, ...]:
+    """What ``action`` causes when it leaves the document in ``to_status``."""
+    t = _BY_ACTION[action]
+    if t.target_until_complete is not None and to_status == t.target:
+        return EFFECTS_WHEN_COMPLETE[action]
+    return EFFECTS[action]
+
+
 def transition_for(action: Action) -> Transition:
     return _BY_ACTION[action]
 

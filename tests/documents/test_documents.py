@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from tests.jobs.outbox_helpers import render_pending
 from tests.letters import letter_values, rybnik_letter
 from workflow import audit
 from workflow.db import transaction
@@ -133,6 +134,7 @@ def test_pdf_of_a_version_reads_back_in_polish(
     rt: Runtime, actors: dict[str, Actor], demo: DemoIds, tmp_path: object
 ) -> None:
     doc = rybnik_letter(rt, actors, demo)
+    render_pending(rt)  # the render job the creation queued
     pdf, _name, media = get_file(
         rt, actor=actors["autor"], document_id=doc.id, version=1, fmt="pdf"
     )

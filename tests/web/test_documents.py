@@ -6,8 +6,10 @@ import json
 import subprocess
 from typing import Any
 
+from tests.jobs.outbox_helpers import render_pending
 from tests.web.conftest import API, EMAILS, LETTER_VALUES, Login, letter_body
 from workflow.demo.data import DemoIds
+from workflow.runtime import Runtime
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -119,7 +121,9 @@ def test_a_municipality_sees_only_its_own_documents(
     )
 
 
-def test_downloads_of_docx_and_pdf(login: Login, letter: dict[str, Any], tmp_path: Any) -> None:
+def test_downloads_of_docx_and_pdf(
+    rt: Runtime, login: Login, letter: dict[str, Any], tmp_path: Any
+) -> None:
     mayor = login("prezydent")
     base = f"{API}/documents/{letter['id']}/versions/1"
     docx = mayor.get(f"{base}/docx")
@@ -129,6 +133,8 @@ def test_downloads_of_docx_and_pdf(login: Login, letter: dict[str, Any], tmp_pat
     name = letter["reference"].replace("/", "-")
     assert f'filename="{name}-v1.docx"' in docx.headers["content-disposition"]
 
+    assert mayor.get(f"{base}/pdf").status_code == 202  # its render job has not run yet
+    render_pending(rt)
     pdf = mayor.get(f"{base}/pdf")
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"

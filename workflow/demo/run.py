@@ -9,6 +9,7 @@ PDF/A, the signed PDF, its validation report and the document's audit trail.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from dataclasses import asdict
@@ -24,6 +25,8 @@ from workflow.demo.pki import open_demo_signing_environment
 from workflow.documents.drafting import PartyInput, SignatoryInput, create_document, edit_document
 from workflow.documents.rendition import get_file
 from workflow.identity.actors import Actor, load_actor
+from workflow.jobs.dispatch import dispatch_pending
+from workflow.jobs.queue import queue_of
 from workflow.migrate import upgrade
 from workflow.rendering.engine import SYSTEM_VARIABLES
 from workflow.review.transitions import transition
@@ -116,6 +119,11 @@ def _run(rt: Runtime, demo: DemoIds, out: Path) -> dict[str, Any]:
     doc = transition(rt, actor=who["archiwista"], document_id=doc.id, action="archive")
     steps.append(doc.status.value)
 
+    # The effects the lifecycle wrote to the outbox (renders, notifications), through the
+    # queue as a server's dispatcher and worker would carry them out.
+    dispatch_pending(rt)
+    asyncio.run(queue_of(rt).run_worker_async(wait=False, concurrency=1))
+
     report = validate_pdf(signed, trust=rt.signing.trust)
     with transaction(rt.sessions) as session:
         trail = audit.export(session, document_id=doc.id)
@@ -142,5 +150,6 @@ def _run(rt: Runtime, demo: DemoIds, out: Path) -> dict[str, Any]:
         "pades_level": report.pades_level.value if report.pades_level else None,
         "signers": [s.signer for s in report.signatures],
         "audit_chain_intact": chain_report.ok,
+        "notifications": sum(r["action"] == "notification.sent" for r in trail),
         "files": files,
     }

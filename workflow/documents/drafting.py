@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from workflow import audit
+from workflow import audit, outbox
 from workflow.db import transaction
 from workflow.documents.access import (
     check_transition,
@@ -41,7 +41,7 @@ from workflow.models import (
 from workflow.rendering.engine import render_docx
 from workflow.rendering.fields import FieldSchema
 from workflow.runtime import Runtime
-from workflow.states import Action, Role, Status, transition_for
+from workflow.states import CREATION_EFFECTS, Action, Role, Status, effects_of, transition_for
 from workflow.storage.blobs import store_file
 from workflow.template_library.store import DOCX_MEDIA_TYPE, latest_version
 from workflow.views import DocumentView
@@ -348,6 +348,10 @@ def _store_new(rt: Runtime, request: _NewDocument, draft: _Draft, docx: bytes) -
                 "signatories": [s.user_id for s in doc.signatories],
             },
         )
+        outbox.add(
+            session, CREATION_EFFECTS, document_id=doc.id, version_id=version.id,
+            payload={"event": "created", "version": version.number},
+        )  # fmt: skip
         session.refresh(doc)
         return DocumentView.of(doc)
 
@@ -440,5 +444,9 @@ def _store_edit(
                 "approvals_voided": voided,
             },
         )
+        outbox.add(
+            session, effects_of(Action.EDIT, doc.status), document_id=doc.id,
+            version_id=version.id, payload={"event": "edit", "version": version.number},
+        )  # fmt: skip
         session.refresh(doc)
         return DocumentView.of(doc)

@@ -86,15 +86,20 @@ class _Params(dict[str, object]):
 
 
 def render_message(
-    code: str, params: Mapping[str, object] | None = None, lang: str = DEFAULT_LANGUAGE
+    code: str,
+    params: Mapping[str, object] | None = None,
+    lang: str = DEFAULT_LANGUAGE,
+    *,
+    context: str | None = None,
 ) -> str:
     """The sentence for ``code`` with ``params`` in ``lang`` (Polish if unsupported).
 
     An unknown code renders as the code itself: an error path never fails for want of a
-    translation (a test checks that every code has both).
+    translation (a test checks that every code has both). ``context``: the ``msgctxt`` of
+    sentences that are not errors (``notification``).
     """
     language = _supported(lang)
-    template = _lookup(str(code), language)
+    template = _lookup(str(code), language, context)
     if template is None:
         return str(code)
     shown = _Params({k: _show(v, language) for k, v in (params or {}).items()})

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import logging
 import threading
 import time
@@ -37,11 +38,11 @@ from typing import TYPE_CHECKING, Any
 
 from workflow.jobs import progress
 from workflow.jobs.registry import (
+    HANDLER_MODULES,
     JobContext,
     JobSpec,
     JobStopped,
     PermanentJobError,
-    import_handlers,
     registered,
     spec_of,
 )
@@ -111,6 +112,15 @@ class JobView:
     over_time_limit: bool = False
 
 
+def _import_handlers() -> None:
+    for name in HANDLER_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
 def _error_text(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text[:4000]
@@ -178,7 +188,7 @@ class JobQueue:
     def _build_app(self, connector: connector_module.BaseConnector) -> procrastinate.App:
         import procrastinate
 
-        import_handlers()
+        _import_handlers()
         app = procrastinate.App(connector=connector)
         schedules = self.settings.jobs.schedules
         for spec in registered().values():

@@ -27,6 +27,7 @@ from workflow.models.identity import (
     User,
 )
 from workflow.models.jobs import JobProgress
+from workflow.models.outbox import OutboxEntry
 from workflow.models.signing import SigningSession
 from workflow.models.storage import BlobContent, StoredFile
 from workflow.models.templates import DocumentKind, Template, TemplateVersion
@@ -49,6 +50,7 @@ __all__ = [
     "Membership",
     "Organisation",
     "OrganisationKind",
+    "OutboxEntry",
     "Rendition",
     "SigningSession",
     "StoredFile",

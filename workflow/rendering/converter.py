@@ -44,7 +44,6 @@ from typing import Any, Protocol
 import pikepdf
 
 from workflow.errors import RenderingFailed
-from workflow.metrics import observe_conversion
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +268,6 @@ class WarmConverterPool:
             for worker in workers:
                 self._idle.put(worker)
 
-    @observe_conversion("warm")
     def convert(self, docx: bytes, *, timeout: float | None = None) -> bytes:
         """Convert .docx bytes to PDF/A-2b bytes; raise ``RenderingFailed`` on any failure."""
         if self.closed:
@@ -374,7 +372,6 @@ class ColdConverter:
         self.workdir = Path(workdir).resolve()
         self.timeout = timeout
 
-    @observe_conversion("cold")
     def convert(self, docx: bytes) -> bytes:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="cold-", dir=self.workdir) as tmp:

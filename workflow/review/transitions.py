@@ -1,7 +1,8 @@
 """Status changes: the one ``transition()`` use-case over the table in states.py.
 
-It finds the row, checks role and guards, moves the status with a conditional UPDATE and
-appends the audit record, all in one transaction. Work that takes long (rendering a PDF)
+It finds the row, checks role and guards, moves the status with a conditional UPDATE,
+appends the audit record and writes the effects the table declares for the action to the
+outbox (``states.EFFECTS``), all in one transaction. Work that takes long (rendering a PDF)
 happens before the transaction opens, so no lock is held while LibreOffice runs.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow import audit
+from workflow import audit, outbox
 from workflow.db import transaction
 from workflow.documents.access import (
     check_transition,
@@ -31,6 +32,7 @@ from workflow.signing.service import prepare_signing_pdf
 from workflow.states import (
     Action,
     allowed_actions,
+    effects_of,
     transition_for,
 )
 from workflow.storage.blobs import store_file
@@ -79,7 +81,8 @@ def transition(
             if seen_lock_version is None:
                 seen_lock_version = doc.lock_version
     if action == Action.SUBMIT:
-        # Reviewers review the PDF, so it exists before the document enters review.
+        # Reviewers review the PDF, so it exists before the document enters review: the
+        # render job queued by the last edit has usually made it; if not, render it here.
         ensure_pdf(rt, actor=actor, document_id=document_id)
     prepared: tuple[int, bytes] | None = None
     if action == Action.REQUEST_SIGNATURES:
@@ -133,6 +136,10 @@ def transition(
             document_id=doc.id,
             payload=payload,
         )
+        outbox.add(
+            session, effects_of(action, doc.status), document_id=doc.id,
+            version_id=version.id, payload={"event": action.value, **payload},
+        )  # fmt: skip
         session.flush()
         session.refresh(doc)
         return DocumentView.of(doc)

@@ -34,17 +34,16 @@ from signatures import (
 from signatures import complete_external_signature as complete_signature
 from signatures import prepare_external_signature as prepare_signature
 from signatures.keys import load_certificates
-from workflow import audit
+from workflow import audit, outbox
 from workflow.db import transaction
 from workflow.documents.access import check_transition, load_visible, move_status
 from workflow.documents.rendition import PDF_MEDIA_TYPE
 from workflow.errors import ConflictingChange, GuardRefused, InvalidInput, NotFound
 from workflow.identity.actors import Actor
-from workflow.metrics import observe_signing
 from workflow.models import SigningSession
 from workflow.runtime import Runtime
 from workflow.signing.stamp_places import stamp_places
-from workflow.states import Action, transition_for
+from workflow.states import Action, effects_of, transition_for
 from workflow.storage.blobs import store_file
 from workflow.views import DocumentView
 
@@ -192,11 +191,14 @@ def _record(
                 "to_status": doc.status.value,
             },
         )
+        outbox.add(
+            session, effects_of(Action.SIGN, doc.status), document_id=doc.id,
+            payload={"event": "sign", "position": turn.position, "to_status": doc.status.value},
+        )  # fmt: skip
         session.refresh(doc)
         return DocumentView.of(doc)
 
 
-@observe_signing("key")
 def sign_with_key(
     rt: Runtime,
     *,
@@ -321,7 +323,6 @@ def begin_external_signature(
         )
 
 
-@observe_signing("external")
 def complete_external_signature(
     rt: Runtime, *, actor: Actor, document_id: int, session_id: int, signature_value: bytes
 ) -> DocumentView:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from workflow.documents.drafting import PartyInput, SignatoryInput, create_document, edit_document
 from workflow.documents.reading import get_document, history, list_documents
-from workflow.documents.rendition import get_file
+from workflow.documents.rendition import get_file, request_pdf
+from workflow.errors import ErrorCode
+from workflow.i18n import negotiate, render_message
 from workflow.models import DocumentKind
 from workflow.states import Status
 from workflow.web.deps import CurrentActor, RuntimeDep
@@ -83,10 +87,26 @@ def versions(document_id: DbId, actor: CurrentActor, rt: RuntimeDep) -> list[Ver
     return [VersionOut.of(v) for v in history(rt, actor=actor, document_id=document_id)]
 
 
+#: Seconds a client waits before asking again for a PDF being rendered.
+PDF_RETRY_AFTER_S = 2
+
+
+class PdfPendingOut(BaseModel):
+    status: Literal["pending"] = "pending"
+    code: str = ErrorCode.PDF_RENDERING.value
+    detail: str
+    document_id: int
+    version: int
+    retry_after_s: int = PDF_RETRY_AFTER_S
+
+
 @router.get(
     "/{document_id}/versions/{number}/{fmt}",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}, "application/octet-stream": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}, "application/octet-stream": {}}},
+        202: {"model": PdfPendingOut, "description": "The PDF is being rendered: ask again"},
+    },
 )
 def version_file(
     document_id: DbId,
@@ -94,8 +114,32 @@ def version_file(
     fmt: Literal["docx", "pdf"],
     actor: CurrentActor,
     rt: RuntimeDep,
+    request: Request,
 ) -> Response:
-    """The version as .docx, or as PDF/A (rendered on first request)."""
+    """The version as .docx, or as PDF/A once rendered: until then 202 with
+    ``Retry-After`` (the render is queued, once per version however often this is asked)."""
+    if fmt == "pdf":
+        state = request_pdf(rt, actor=actor, document_id=document_id, version=number)
+        if not state.rendered:
+            language = negotiate(request.headers.get("accept-language"))
+            body = PdfPendingOut(
+                detail=render_message(
+                    PdfPendingOut.model_fields["code"].default,
+                    {"version": state.number, "reference": state.reference},
+                    language,
+                ),
+                document_id=state.document_id,
+                version=state.number,
+            )
+            return JSONResponse(
+                body.model_dump(),
+                status_code=202,
+                headers={
+                    "Retry-After": str(PDF_RETRY_AFTER_S),
+                    "Cache-Control": "no-store",
+                    "Content-Language": language,
+                },
+            )
     content, filename, media_type = get_file(
         rt, actor=actor, document_id=document_id, version=number, fmt=fmt
     )

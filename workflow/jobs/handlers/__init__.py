@@ -1,0 +1,15 @@
+"""The jobs of the application, registered on import (``registry.HANDLER_MODULES``):
+
+- ``render``: ``documents.render_pdf``, a version's PDF/A (an outbox entry);
+- ``notify``: ``notifications.notify``, the messages of the lifecycle (outbox entries);
+- ``checks``: on a schedule, ``audit.verify``, ``timestamps.renew``, ``blobs.gc``;
+- ``workflow.jobs.dispatch``: ``outbox.dispatch``, the outbox sweep.
+
+Every handler is idempotent (delivery is at least once): an outbox handler claims its row in
+the transaction of its result (``workflow.outbox.claim``); the checks only record results.
+"""
+
+from workflow.jobs import dispatch
+from workflow.jobs.handlers import checks, notify, render
+
+__all__ = ["checks", "dispatch", "notify", "render"]
