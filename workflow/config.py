@@ -2,7 +2,8 @@
 
 One ``Settings`` is built at the edge (the CLI's ``main``, the web app factory, a test) and
 passed down; nothing reads the environment anywhere else. The areas that have settings get
-a group each: ``settings.signing``, ``settings.converter``, ``settings.storage``; what the
+a group each: ``settings.identity``, ``settings.signing``, ``settings.converter``,
+``settings.storage``; what the
 whole installation shares (``var_dir``, ``secret_key``, ``templates_dir``,
 ``max_upload_bytes``) stays at the top. An area that needs settings of its own (search,
 mail, jobs) adds a frozen group model, a field of ``Settings`` and its variables to
@@ -118,13 +119,48 @@ class OpsSettings(BaseModel):
     )
 
 
+class IdentitySettings(BaseModel):
+    """Login sessions (kept in the database) and the login throttle."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    session_idle_timeout_s: int = Field(
+        default=2 * 60 * 60, ge=60, description="A session unused this long ends."
+    )
+    session_max_age_s: int = Field(
+        default=8 * 60 * 60, ge=60, description="A session ends this long after login."
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the session cookie Secure even when the app sees plain http (set "
+        "it behind a proxy that terminates TLS); over https it is Secure anyway.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins of one account in the window that lock it."
+    )
+    login_max_failures_per_client: int = Field(
+        default=30, ge=1, description="Failed logins from one address in the window that lock it."
+    )
+    login_failure_window_s: int = Field(
+        default=15 * 60, ge=1, description="Seconds over which failed logins are counted."
+    )
+    login_lockout_s: int = Field(
+        default=15 * 60, ge=1, description="Seconds a locked account or address is refused."
+    )
+
+
 class StorageSettings(BaseModel):
-    """Where documents and their records live (blobs: under var_dir)."""
+    """Where documents and their records live."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means a SQLite file under var_dir."
+    )
+    blob_backend: Literal["filesystem", "database"] = Field(
+        default="filesystem",
+        description="Where stored files live: a write-once folder under var_dir, or the "
+        "database itself (no shared disk needed by several app servers).",
     )
 
 
@@ -161,6 +197,14 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_SECRET_KEY": ("secret_key",),
     "ESTRATEGIA_MAX_UPLOAD_BYTES": ("max_upload_bytes",),
     "ESTRATEGIA_DATABASE_URL": ("storage", "database_url"),
+    "ESTRATEGIA_BLOB_BACKEND": ("storage", "blob_backend"),
+    "ESTRATEGIA_SESSION_IDLE_TIMEOUT_S": ("identity", "session_idle_timeout_s"),
+    "ESTRATEGIA_SESSION_MAX_AGE_S": ("identity", "session_max_age_s"),
+    "ESTRATEGIA_SECURE_COOKIES": ("identity", "secure_cookies"),
+    "ESTRATEGIA_LOGIN_MAX_FAILURES": ("identity", "login_max_failures"),
+    "ESTRATEGIA_LOGIN_MAX_FAILURES_PER_CLIENT": ("identity", "login_max_failures_per_client"),
+    "ESTRATEGIA_LOGIN_FAILURE_WINDOW_S": ("identity", "login_failure_window_s"),
+    "ESTRATEGIA_LOGIN_LOCKOUT_S": ("identity", "login_lockout_s"),
     "ESTRATEGIA_CONVERTER_PROCESSES": ("converter", "processes"),
     "ESTRATEGIA_CONVERTER_TIMEOUT_S": ("converter", "timeout_s"),
     "ESTRATEGIA_SOFFICE": ("converter", "soffice"),
@@ -236,9 +280,11 @@ class Settings(BaseSettings):
         description="The business's .docx templates loaded by `estrategia demo` and `seed`.",
     )
     secret_key: str = Field(
-        default="", description="Signs session cookies; empty means a key kept in var_dir."
+        default="",
+        description="Binds CSRF tokens to sessions; empty means a key kept in var_dir.",
     )
     max_upload_bytes: int = 10 * 1024 * 1024
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     converter: ConverterSettings = Field(default_factory=ConverterSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)

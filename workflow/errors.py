@@ -11,6 +11,7 @@ and the CLI prints them. Nothing below ``web/`` raises ``HTTPException``.
      ├── ConflictingChange        409  someone else changed the document first (optimistic lock)
      ├── InvalidInput(field, code)
      │                            422  a named field or upload is wrong; nothing was stored
+     ├── TooManyAttempts          429  refused for a while (``retry_after_s``): login throttle
      └── RenderingFailed          502  the converter crashed or timed out; nothing was stored
 
 Every error carries a stable ``code`` (an ``ErrorCode``, or a ``states.Refusal`` for a
@@ -45,6 +46,7 @@ class ErrorCode(StrEnum):
     CONFLICTING_CHANGE = "conflicting_change"
     INVALID_INPUT = "invalid_input"
     RENDERING_FAILED = "rendering_failed"
+    TOO_MANY_REQUESTS = "too_many_requests"
 
     # web: the HTTP edge
     BAD_REQUEST = "bad_request"
@@ -110,6 +112,16 @@ class ErrorCode(StrEnum):
     # identity
     USER_NOT_FOUND = "user_not_found"
     API_TOKEN_NOT_FOUND = "api_token_not_found"  # noqa: S105  # a code, not a secret
+    SESSION_NOT_FOUND = "session_not_found"
+    LOGIN_RATE_LIMITED = "login_rate_limited"
+    SESSIONS_NEED_CHAMBER_ADMIN = "sessions_need_chamber_admin"
+    CURRENT_PASSWORD_WRONG = "current_password_wrong"  # noqa: S105  # a code, not a secret
+    PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105  # a code, not a secret
+    PASSWORD_TOO_LONG = "password_too_long"  # noqa: S105  # a code, not a secret
+    PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105  # a code, not a secret
+    PASSWORD_TOO_COMMON = "password_too_common"  # noqa: S105  # a code, not a secret
+    PASSWORD_CONTAINS_LOGIN = "password_contains_login"  # noqa: S105  # a code, not a secret
+    PASSWORD_UNCHANGED = "password_unchanged"  # noqa: S105  # a code, not a secret
 
     # template library
     TEMPLATE_NOT_FOUND = "template_not_found"
@@ -230,6 +242,17 @@ class InvalidInput(EstrategiaError):
 
     def _describe(self) -> str:
         return f"{self.field}: {self.reason}"
+
+
+class TooManyAttempts(EstrategiaError):
+    """Refused for a while (the login throttle); ``retry_after_s`` says how long."""
+
+    kind = ErrorCode.TOO_MANY_REQUESTS
+
+    @property
+    def retry_after_s(self) -> int:
+        value = self.params.get("retry_after_s", 1)
+        return value if isinstance(value, int) else 1
 
 
 class RenderingFailed(EstrategiaError):

@@ -26,7 +26,8 @@ from workflow.rendering.converter import (
     PdfConverter,
     WarmConverterPool,
 )
-from workflow.storage.blobs import BlobStore
+from workflow.storage.blobs import BlobStore, FileBlobStore
+from workflow.storage.database import DatabaseBlobStore
 
 if TYPE_CHECKING:
     from signatures import KeySource, PadesLevel, ServiceUrls, TrustSettings
@@ -154,12 +155,18 @@ def build_runtime(
     picks it: production or demo."""
     private_dir(settings.var_dir)  # 0700: blobs, keys, converter files, the database
     engine = make_engine(settings)
+    read_sessions = make_read_session_factory(engine)
+    blobs: BlobStore = (
+        DatabaseBlobStore(read_sessions)
+        if settings.storage.blob_backend == "database"
+        else FileBlobStore(settings.blobs_dir)
+    )
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        read_sessions=make_read_session_factory(engine),
-        blobs=BlobStore(settings.blobs_dir),
+        read_sessions=read_sessions,
+        blobs=blobs,
         _converter=converter,
         _owns_converter=converter is None,
         _signing=signing,

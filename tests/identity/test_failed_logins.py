@@ -56,8 +56,10 @@ def test_an_unknown_name_is_recorded_cut_short_and_a_password_typed_as_name_is_n
 def test_a_successful_login_is_recorded_as_before(
     rt: Runtime, actors: dict[str, Actor], demo: DemoIds
 ) -> None:
-    actor = login(rt, email=actors["autor"].email, password=DEMO_PASSWORD)
-    assert actor is not None
+    logged_in = login(rt, email=actors["autor"].email, password=DEMO_PASSWORD, client="10.0.0.1")
+    assert logged_in is not None
+    actor = logged_in.actor
     [record] = _records(rt, "auth.login")
     assert (record["actor_id"], record["actor"]) == (actor.user_id, actor.email)
+    assert record["payload"] == {"session_id": logged_in.session.id, "client": "10.0.0.1"}
     assert not _records(rt, "auth.login_failed")

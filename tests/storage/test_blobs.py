@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.storage import fs
 from workflow import audit
 from workflow.db import transaction
 from workflow.models import StoredFile
@@ -34,7 +35,7 @@ def _rows(rt: Runtime) -> set[str]:
 def _files(rt: Runtime) -> list[tuple[str, str | None]]:
     """(kind, sha256) of every file in the store, found by walking its folders."""
     found: list[tuple[str, str | None]] = []
-    for path in rt.blobs.root.glob("??/*"):
+    for path in fs(rt).root.glob("??/*"):
         if path.name.startswith(".pending."):
             found.append(("pending", path.parent.name + path.name.split(".")[2]))
         elif path.name.startswith("."):
@@ -53,7 +54,7 @@ def _orphan_final(rt: Runtime, data: bytes) -> Path:
     """A file under its final name that no row records (what a crash left before the
     pending protocol)."""
     sha = sha256_hex(data)
-    path = rt.blobs.root / sha[:2] / sha[2:]
+    path = fs(rt).root / sha[:2] / sha[2:]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
@@ -64,10 +65,10 @@ def test_a_file_appears_under_its_name_only_when_its_row_commits(rt: Runtime) ->
     sha = sha256_hex(data)
     with transaction(rt.sessions) as session:
         assert store_file(session, rt.blobs, data, PDF) == sha
-        assert not rt.blobs.has_final(sha)  # not before the commit
+        assert not fs(rt).has_final(sha)  # not before the commit
         assert [kind for kind, _ in _files(rt)] == ["pending"]
         assert rt.blobs.get(sha) == data  # the transaction reads what it stored
-    assert rt.blobs.has_final(sha)
+    assert fs(rt).has_final(sha)
     assert _files(rt) == [("final", sha)]
     assert rt.blobs.get(sha) == data
     assert sha in _rows(rt)
@@ -101,10 +102,10 @@ def test_a_rolled_back_savepoint_takes_its_file_along_and_no_other(rt: Runtime) 
         store_file(session, rt.blobs, kept, PDF)
         with pytest.raises(Boom):
             store_in_savepoint_then_fail(session)
-        assert rt.blobs.pending_files(sha256_hex(undone)) == []  # discarded at once
+        assert fs(rt).pending_files(sha256_hex(undone)) == []  # discarded at once
         with session.begin_nested():
             store_file(session, rt.blobs, released, PDF)
-        assert not rt.blobs.has_final(sha256_hex(released))  # waits for the outer commit
+        assert not fs(rt).has_final(sha256_hex(released))  # waits for the outer commit
     assert _files(rt) == sorted([("final", sha256_hex(kept)), ("final", sha256_hex(released))])
     assert _rows(rt) >= {sha256_hex(kept), sha256_hex(released)}
     assert sha256_hex(undone) not in _rows(rt)
@@ -126,10 +127,10 @@ def test_gc_removes_only_old_unrecorded_files(rt: Runtime) -> None:
         recorded = store_file(session, rt.blobs, b"recorded", PDF)
     old_orphan = _orphan_final(rt, b"old orphan")
     _orphan_final(rt, b"new orphan")
-    pending = rt.blobs.stage(b"old pending")  # as left by a process that died
-    legacy = rt.blobs.root / recorded[:2] / ".incoming-abc123"
+    pending = fs(rt).stage(b"old pending")  # as left by a process that died
+    legacy = fs(rt).root / recorded[:2] / ".incoming-abc123"
     legacy.write_bytes(b"half a file")
-    for path in (old_orphan, pending.path, legacy, rt.blobs.root / recorded[:2] / recorded[2:]):
+    for path in (old_orphan, pending.path, legacy, fs(rt).root / recorded[:2] / recorded[2:]):
         _age(path, hours=2)
 
     dry = collect_garbage(rt, dry_run=True)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select as sql_select
 
 from tests.letters import rybnik_letter
+from tests.storage import fs
 from workflow import audit
 from workflow.cli.main import main as cli_main
 from workflow.db import transaction
@@ -55,12 +56,12 @@ def _rows(rt: Runtime) -> set[str]:
 
 def _final_files(rt: Runtime) -> dict[str, Path]:
     """The files under a final name, found by walking the folder (not through the store)."""
-    return {p.parent.name + p.name: p for p in rt.blobs.root.glob("??/" + "[0-9a-f]" * 62)}
+    return {p.parent.name + p.name: p for p in fs(rt).root.glob("??/" + "[0-9a-f]" * 62)}
 
 
 def _age_everything(rt: Runtime, hours: float) -> None:
     then = time.time() - hours * 3600
-    for e in rt.blobs.entries():
+    for e in fs(rt).entries():
         os.utime(e.path, (then, then), follow_symlinks=False)
 
 
@@ -132,7 +133,7 @@ def test_killed_before_the_signing_commit_leaves_no_signed_copy_in_sight(
     rows = _rows(rt)
     assert set(_final_files(rt)) <= rows
     # ... but the signed copy was written: it is left as a pending file that no row records.
-    leftovers = [e for e in rt.blobs.entries() if e.sha256 not in rows]
+    leftovers = [e for e in fs(rt).entries() if e.sha256 not in rows]
     assert [e.kind for e in leftovers] == ["pending"]
 
     # gc leaves young leftovers alone, removes old ones, and never a file with a row.
@@ -178,4 +179,4 @@ def test_killed_between_commit_and_rename_the_row_keeps_its_file(
     out = _gc_cli(rt, monkeypatch, capsys)  # at any age, gc finishes the rename
     assert f"completed {sha}" in out
     assert _final_files(rt)[sha].read_bytes() == data
-    assert not rt.blobs.pending_files(sha)
+    assert not fs(rt).pending_files(sha)

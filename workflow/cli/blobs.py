@@ -29,6 +29,9 @@ def _cmd_gc(settings: Settings, args: argparse.Namespace) -> int:
         report = collect_garbage(rt, older_than=args.older_than, dry_run=args.dry_run)
     finally:
         rt.close()
+    if report.backend == "database":
+        print("blob store in the database: each file commits with its row, nothing to sweep")
+        return 0
     verb = "would remove" if report.dry_run else "removed"
     completed = "would complete" if report.dry_run else "completed"
     for sha in report.completed:

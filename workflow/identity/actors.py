@@ -14,6 +14,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -115,13 +116,31 @@ def load_actor(session: Session, user_id: int) -> Actor:
     if user is None or not user.is_active:
         raise NotFound(ErrorCode.USER_NOT_FOUND, user_id=user_id)
     memberships = session.scalars(select(Membership).where(Membership.user_id == user_id)).all()
-    offices = chamber_offices(session)
-    below = _chamber_offices_below(offices, {m.organisation_id for m in memberships})
-    roles = sorted({(org, m.role) for m in memberships for org in below[m.organisation_id]})
-    return Actor(
+    return actor_from_rows(
         user_id=user.id,
         email=user.email,
         full_name=user.full_name,
+        memberships=[(m.organisation_id, m.role) for m in memberships],
+        offices=chamber_offices(session),
+    )
+
+
+def actor_from_rows(
+    *,
+    user_id: int,
+    email: str,
+    full_name: str,
+    memberships: Sequence[tuple[int, Role]],
+    offices: dict[int, int | None],
+) -> Actor:
+    """The actor of a person with these (organisation, role) memberships, given every
+    e-Izba office and its parent (``chamber_offices``)."""
+    below = _chamber_offices_below(offices, {org for org, _ in memberships})
+    roles = sorted({(org, role) for m_org, role in memberships for org in below[m_org]})
+    return Actor(
+        user_id=user_id,
+        email=email,
+        full_name=full_name,
         roles_by_org=tuple(roles),
         member_of=frozenset(org for orgs in below.values() for org in orgs),
         chamber_offices=frozenset(org for orgs in below.values() for org in orgs if org in offices),

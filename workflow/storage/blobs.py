@@ -1,8 +1,20 @@
-"""A write-once file store keyed by SHA-256 (the embedded default of the archive).
+"""A write-once file store keyed by SHA-256, and its filesystem backend.
 
-A file lives at ``<root>/<sha[:2]>/<sha[2:]>``, and a file under that final name always has
-its row in ``stored_files``: it becomes visible only after the transaction that records it
-has committed. The protocol, in the caller's transaction (``store_file``):
+The interface (``BlobStore``) is two calls: ``store_file(session, blobs, data, media_type)``
+records a file in the caller's transaction and returns its sha256; ``blobs.get(sha256)``
+returns the bytes, checked against the hash (``BlobCorrupted`` if they differ: a changed
+file is reported, never served). Two backends, chosen by ``ESTRATEGIA_BLOB_BACKEND``:
+
+- ``filesystem`` (the default, ``FileBlobStore``): a folder under ``var_dir``; described
+  below.
+- ``database`` (``storage.database.DatabaseBlobStore``): the bytes in ``blob_contents``,
+  committed together with their ``stored_files`` row; several app servers need no shared
+  disk.
+
+The filesystem backend: a file lives at ``<root>/<sha[:2]>/<sha[2:]>``, and a file under
+that final name always has its row in ``stored_files``: it becomes visible only after the
+transaction that records it has committed. The protocol, in the caller's transaction
+(``store_file``):
 
 1. insert the row (ON CONFLICT DO NOTHING);
 2. write the bytes to a *pending* name in the same folder,
@@ -30,6 +42,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -54,6 +67,30 @@ class BlobCorrupted(Exception):
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+class BlobStore(Protocol):
+    """The write-once interface every backend offers (see the module docstring)."""
+
+    def store(self, session: Session, data: bytes, media_type: str) -> str:
+        """Record ``data`` in the caller's transaction; visible once it commits."""
+        ...
+
+    def get(self, sha256: str) -> bytes:
+        """The committed bytes of ``sha256``, checked; ``BlobCorrupted`` if they changed,
+        ``FileNotFoundError`` if there are none."""
+        ...
+
+
+def record_file(session: Session, sha256: str, size: int, media_type: str) -> None:
+    """The ``stored_files`` row, inserted with ON CONFLICT DO NOTHING (SQLite and
+    PostgreSQL alike): two transactions storing the same bytes at once both succeed."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    session.execute(
+        insert(StoredFile)
+        .values(sha256=sha256, size=size, media_type=media_type, created_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
 
 
 @dataclass(frozen=True)
@@ -84,7 +121,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class BlobStore:
+class FileBlobStore:
+    """The filesystem backend (see the module docstring)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
@@ -187,31 +226,25 @@ class BlobStore:
                 elif name.startswith(LEGACY_TEMPORARY_PREFIX):
                     yield StoreEntry(path, "temporary", None, modified)
 
+    def store(self, session: Session, data: bytes, media_type: str) -> str:
+        """The row comes first: until the caller's transaction ends it holds the key
+        against ``gc`` (which claims a key by inserting it), so a file already under its
+        final name can be kept as it is."""
+        digest = sha256_hex(data)
+        record_file(session, digest, len(data), media_type)
+        if self.has_final(digest):
+            return digest
+        pending = self.stage(data)
+        try:
+            on_rollback(session, lambda: self.discard(pending))
+            on_commit(session, lambda: self.promote(pending))
+        except BaseException:
+            self.discard(pending)
+            raise
+        return digest
+
 
 def store_file(session: Session, blobs: BlobStore, data: bytes, media_type: str) -> str:
-    """Put a file in the store, recorded in the caller's transaction: the file appears
-    under its final name when that transaction commits, and not at all if it rolls back.
-
-    The row comes first: until this transaction ends it holds the key against ``gc``
-    (which claims a key by inserting it), so a file already under its final name can be
-    kept as it is. Two transactions storing the same bytes at once both succeed: the row
-    is inserted with ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike), not looked up
-    first.
-    """
-    digest = sha256_hex(data)
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    session.execute(
-        insert(StoredFile)
-        .values(sha256=digest, size=len(data), media_type=media_type, created_at=datetime.now(UTC))
-        .on_conflict_do_nothing(index_elements=["sha256"])
-    )
-    if blobs.has_final(digest):
-        return digest
-    pending = blobs.stage(data)
-    try:
-        on_rollback(session, lambda: blobs.discard(pending))
-        on_commit(session, lambda: blobs.promote(pending))
-    except BaseException:
-        blobs.discard(pending)
-        raise
-    return digest
+    """Put a file in the store, recorded in the caller's transaction: it can be read once
+    that transaction commits, and leaves nothing if it rolls back. Returns its sha256."""
+    return blobs.store(session, data, media_type)

@@ -14,6 +14,11 @@ bytes at that moment waits for the claim (or gc waits for it, and then keeps the
 a committed row never loses its file. Everything done is audited, with counts
 (``storage.gc``); a dry run changes nothing and records nothing.
 
+With the database backend (``storage.database``) a file's row and its bytes commit
+together or not at all, and a foreign key ties the bytes to their row: there is nothing a
+crash can leave half-done and nothing unrecorded to remove, so gc walks nothing and reports
+nothing changed (``GcReport.backend`` says which store it looked at).
+
 Run by ``estrategia blobs gc``; a scheduled job will call the same function.
 """
 
@@ -33,7 +38,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflow import audit
 from workflow.db import transaction
 from workflow.models import StoredFile
-from workflow.storage.blobs import BlobStore, PendingBlob, StoreEntry, sha256_hex
+from workflow.storage.blobs import (
+    BlobStore,
+    FileBlobStore,
+    PendingBlob,
+    StoreEntry,
+    sha256_hex,
+)
 
 DEFAULT_MIN_AGE = timedelta(hours=1)
 _CHUNK = 500
@@ -55,6 +66,8 @@ class StoreRuntime(Protocol):
 class GcReport:
     dry_run: bool
     older_than: timedelta
+    backend: str = "filesystem"
+    """"filesystem" or "database" (which has nothing to sweep: see the module docstring)."""
     completed: tuple[str, ...] = ()
     """sha256 of pending files renamed to their final name (their row had committed)."""
     removed_temporary: tuple[Path, ...] = ()
@@ -89,11 +102,14 @@ def collect_garbage(
     """See the module docstring."""
     if older_than < timedelta(0):
         raise ValueError("older_than must not be negative")
+    if not isinstance(rt.blobs, FileBlobStore):
+        return GcReport(dry_run=dry_run, older_than=older_than, backend="database")
+    files = rt.blobs
     cutoff = (now or datetime.now(UTC)) - older_than
-    entries = list(rt.blobs.entries())
+    entries = list(files.entries())
     with transaction(rt.read_sessions) as session:
         recorded = _recorded(session, {e.sha256 for e in entries if e.sha256})
-    plan = _plan(rt.blobs, entries, recorded, cutoff)
+    plan = _plan(files, entries, recorded, cutoff)
     if dry_run:
         return GcReport(
             dry_run=True,
@@ -119,7 +135,7 @@ def collect_garbage(
         for path in plan.temporary:
             if _unlink(path):
                 temporary.append(path)
-        completed = [p.sha256 for p in plan.complete.values() if _promote(rt.blobs, p)]
+        completed = [p.sha256 for p in plan.complete.values() if _promote(files, p)]
         report = GcReport(
             dry_run=False,
             older_than=older_than,
@@ -146,7 +162,7 @@ def collect_garbage(
 
 
 def _plan(
-    blobs: BlobStore, entries: list[StoreEntry], recorded: set[str], cutoff: datetime
+    blobs: FileBlobStore, entries: list[StoreEntry], recorded: set[str], cutoff: datetime
 ) -> _Plan:
     plan = _Plan()
     finals = {e.sha256 for e in entries if e.kind == "final"}
@@ -179,7 +195,7 @@ def _complete(entry: StoreEntry) -> bool:
         return False
 
 
-def _promote(blobs: BlobStore, pending: PendingBlob) -> bool:
+def _promote(blobs: FileBlobStore, pending: PendingBlob) -> bool:
     try:
         blobs.promote(pending)
     except FileNotFoundError:  # a copy its own transaction discarded meanwhile

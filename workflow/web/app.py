@@ -23,6 +23,7 @@ from workflow.jobs.embedded import wanted as embedded_worker_wanted
 from workflow.runtime import Runtime, SigningFactory, build_runtime
 from workflow.web.api import (
     actions,
+    admin,
     auth,
     checks,
     comments,
@@ -38,7 +39,7 @@ from workflow.web.deps import WebContext
 from workflow.web.errors import install_error_handlers
 from workflow.web.pages import home
 from workflow.web.schemas import ErrorOut
-from workflow.web.security import SessionCodec
+from workflow.web.security import CsrfTokens
 from workflow.web.uploads import body_cap
 
 API_PREFIX = "/api/v1"
@@ -86,10 +87,10 @@ def create_app(
             start_dispatcher(rt)  # effects after commit go to the queue (closed with rt)
         worker = EmbeddedWorker(rt) if embedded_worker_wanted(settings) else None
         try:
-            codec = SessionCodec(settings.effective_secret_key())
+            csrf = CsrfTokens(settings.effective_secret_key())
             if worker is not None:
                 worker.start()
-            yield {"web": WebContext(settings=settings, runtime=rt, sessions=codec)}
+            yield {"web": WebContext(settings=settings, runtime=rt, csrf=csrf)}
         finally:
             if worker is not None:
                 await worker.stop()
@@ -120,6 +121,7 @@ def create_app(
         auth, directory, templates, documents, actions, comments, signing, verify, checks,
     ):  # fmt: skip
         api.include_router(module.router)
+    api.include_router(admin.router)
     app.include_router(api)
     return app
 

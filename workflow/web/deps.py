@@ -29,9 +29,8 @@ from workflow.web.security import (
     CSRF_HEADER,
     SESSION_COOKIE,
     UNSAFE_METHODS,
-    SessionCodec,
+    CsrfTokens,
     bearer_token,
-    csrf_matches,
     same_origin,
 )
 
@@ -40,7 +39,7 @@ from workflow.web.security import (
 class WebContext:
     settings: Settings
     runtime: Runtime
-    sessions: SessionCodec
+    csrf: CsrfTokens
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,8 @@ class Caller:
     via: Literal["session", "token"]
     csrf_token: str | None
     """The session's CSRF token (None for API tokens)."""
+    session_id: int | None = None
+    """The login session's id (None for API tokens): names it, is no credential."""
 
 
 def get_context(request: Request) -> WebContext:
@@ -76,17 +77,21 @@ def get_caller(request: Request, context: ContextDep) -> Caller:
             raise AuthenticationRequired
         return Caller(actor=actor, via="token", csrf_token=None)
     cookie = request.cookies.get(SESSION_COOKIE)
-    session = context.sessions.read(cookie) if cookie else None
-    if session is None:
+    if not cookie:
         raise AuthenticationRequired
-    if request.method in UNSAFE_METHODS and not csrf_matches(
-        session, request.headers.get(CSRF_HEADER)
+    resolved = accounts.resolve_session(context.runtime, cookie)
+    if resolved is None:
+        raise AuthenticationRequired
+    if request.method in UNSAFE_METHODS and not context.csrf.matches(
+        cookie, request.headers.get(CSRF_HEADER)
     ):
         raise CsrfFailed
-    actor = accounts.actor_for_user(context.runtime, session.user_id)
-    if actor is None:
-        raise AuthenticationRequired
-    return Caller(actor=actor, via="session", csrf_token=session.csrf_token)
+    return Caller(
+        actor=resolved.actor,
+        via="session",
+        csrf_token=context.csrf.token_for(cookie),
+        session_id=resolved.id,
+    )
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

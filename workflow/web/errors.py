@@ -16,6 +16,7 @@ default, ``Content-Language`` says which)::
     GuardRefused          409  guard_refused
     ConflictingChange     409  conflicting_change
     InvalidInput          422  invalid_input           + field
+    TooManyAttempts       429  too_many_requests       + Retry-After header
     RenderingFailed       502  rendering_failed
     signatures errors     422/409/502/503 signature_problem, trust_service_unavailable
                                (``workflow.signing.errors.coded``)
@@ -54,6 +55,7 @@ from workflow.errors import (
     NotFound,
     NotPermitted,
     RenderingFailed,
+    TooManyAttempts,
     TransitionNotAllowed,
 )
 from workflow.i18n import negotiate, render_message
@@ -118,6 +120,7 @@ ERRORS: dict[type[EstrategiaError], ErrorMapping] = {
     ConflictingChange: ErrorMapping(409),
     InvalidInput: ErrorMapping(422, ("field",)),
     RenderingFailed: ErrorMapping(502),
+    TooManyAttempts: ErrorMapping(429),
 }
 
 
@@ -180,6 +183,9 @@ def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
         extra["allowed_actions"] = jsonable(exc.allowed)
     if exc.legacy is not None and exc.legacy_param == "reason":
         extra["reason"] = exc.legacy
+    headers = {}
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after_s)
     return error_response(
         request,
         status=mapping.status,
@@ -187,6 +193,7 @@ def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
         kind=exc.kind,
         params=exc.params,
         extra=extra,
+        headers=headers,
     )
 
 

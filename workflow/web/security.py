@@ -2,18 +2,23 @@
 
 Session
     ``POST /api/v1/auth/login`` sets the cookie ``estrategia_session``: HttpOnly,
-    SameSite=Lax, Secure over https, signed and time-stamped with itsdangerous under the
-    application's secret key. Its payload is the user id and a random CSRF token made at
-    login. The signature expires after ``SESSION_MAX_AGE_S``; every request loads the user
-    again, so a deactivated account loses access at once.
+    SameSite=Lax, Secure over https (or always, with ``ESTRATEGIA_SECURE_COOKIES=true``
+    behind a proxy that terminates TLS). Its value is an opaque random id; the server keeps
+    only its SHA-256 in the ``sessions`` table (``workflow.identity.sessions``), so a
+    logout, a password change or an administrator ends it on every app server at once.
+    Every login makes a new id (a value the browser brought is revoked, never adopted), and
+    a password change gives the caller's session a new one too. A session ends after
+    ``session_idle_timeout_s`` without use or ``session_max_age_s`` after login.
 
 CSRF
     A cookie is an ambient credential: the browser sends it on cross-site requests too. So
     every unsafe request (POST, PUT, PATCH, DELETE) authenticated by the cookie must carry
     ``X-CSRF-Token`` equal to the token bound to that session (compared in constant time).
-    Another site can neither read the token nor set the header without a CORS preflight.
-    Login itself accepts only ``application/json`` (a cross-site HTML form cannot send it)
-    and refuses a foreign ``Origin``.
+    The token is an HMAC of the session's value under the application's secret key: bound
+    to the session, it changes with every new session id, and the database holds nothing
+    from which it could be made. Another site can neither read the token nor set the header
+    without a CORS preflight. Login itself accepts only ``application/json`` (a cross-site
+    HTML form cannot send it) and refuses a foreign ``Origin``.
 
 API tokens
     ``Authorization: Bearer est_...``: nothing ambient, so no CSRF token is asked for.
@@ -21,58 +26,42 @@ API tokens
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import secrets
-from dataclasses import dataclass
 from typing import Final
 
 from fastapi import Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 SESSION_COOKIE: Final = "estrategia_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
-SESSION_MAX_AGE_S: Final = 8 * 60 * 60  # one working day
 TOKEN_PREFIX: Final = "est_"  # noqa: S105  # the public prefix of API tokens, not a secret
 UNSAFE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_SALT: Final = "estrategia.session.v1"
+_CSRF_CONTEXT: Final = b"estrategia.csrf.v2:"
 
 
-@dataclass(frozen=True)
-class SessionData:
-    user_id: int
-    csrf_token: str
+class CsrfTokens:
+    """Makes and checks the CSRF token bound to a session's value."""
 
-
-class SessionCodec:
-    """Signs and reads the session cookie's value."""
-
-    def __init__(self, secret_key: str, *, max_age_s: int = SESSION_MAX_AGE_S) -> None:
+    def __init__(self, secret_key: str) -> None:
         if len(secret_key) < 16:
-            # An empty or short key would let anyone forge a session cookie.
-            raise ValueError("the session secret key must be at least 16 characters")
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
-        self.max_age_s = max_age_s
+            # An empty or short key would let anyone compute the CSRF token of a session.
+            raise ValueError("the secret key must be at least 16 characters")
+        self._key = secret_key.encode()
 
-    def issue(self, user_id: int) -> tuple[str, SessionData]:
-        data = SessionData(user_id=user_id, csrf_token=secrets.token_urlsafe(32))
-        value = self._serializer.dumps({"uid": data.user_id, "csrf": data.csrf_token})
-        return value, data
+    def token_for(self, session_value: str) -> str:
+        return hmac.new(
+            self._key, _CSRF_CONTEXT + session_value.encode(), hashlib.sha256
+        ).hexdigest()
 
-    def read(self, value: str) -> SessionData | None:
-        """The session, or None if the value is forged, tampered with or expired."""
-        try:
-            payload = self._serializer.loads(value, max_age=self.max_age_s)
-        except BadSignature:  # SignatureExpired is a BadSignature too
-            return None
-        if not isinstance(payload, dict):
-            return None
-        uid, csrf = payload.get("uid"), payload.get("csrf")
-        if not isinstance(uid, int) or not isinstance(csrf, str) or not csrf:
-            return None
-        return SessionData(user_id=uid, csrf_token=csrf)
+    def matches(self, session_value: str, presented: str | None) -> bool:
+        if not presented:
+            return False
+        return hmac.compare_digest(presented.encode(), self.token_for(session_value).encode())
 
 
-def set_session_cookie(request: Request, response: Response, value: str, max_age_s: int) -> None:
+def set_session_cookie(
+    request: Request, response: Response, value: str, max_age_s: int, *, secure: bool
+) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         value,
@@ -80,24 +69,18 @@ def set_session_cookie(request: Request, response: Response, value: str, max_age
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure or request.url.scheme == "https",
     )
 
 
-def clear_session_cookie(request: Request, response: Response) -> None:
+def clear_session_cookie(request: Request, response: Response, *, secure: bool) -> None:
     response.delete_cookie(
         SESSION_COOKIE,
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure or request.url.scheme == "https",
     )
-
-
-def csrf_matches(session: SessionData, presented: str | None) -> bool:
-    if not presented:
-        return False
-    return hmac.compare_digest(presented.encode(), session.csrf_token.encode())
 
 
 def bearer_token(request: Request) -> str | None:
