@@ -62,6 +62,7 @@ class ErrorCode(StrEnum):
     CROSS_ORIGIN = "cross_origin"
     SESSION_REQUIRED = "session_required"
     JSON_REQUIRED = "json_required"
+    NOT_READY = "not_ready"
     # request validation (pydantic's error types, by meaning)
     VALUE_REQUIRED = "value_required"
     VALUE_TOO_SHORT = "value_too_short"

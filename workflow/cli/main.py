@@ -18,6 +18,7 @@ from workflow.cli.output import (
     fail,
 )
 from workflow.config import Settings
+from workflow.logs import use_log_format
 
 if TYPE_CHECKING:
     from workflow.runtime import SigningFactory
@@ -26,12 +27,21 @@ if TYPE_CHECKING:
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from workflow.logs import install_logging
+    from workflow.metrics import prepare_multiprocess
+
+    # From INFO up (the access log), in the configured format; uvicorn's own loggers go
+    # through the same handler (log_config=None) and its access log is ours instead.
+    install_logging(log_format=settings.ops.log_format, verbose=args.verbose, service=True)
+    prepare_multiprocess(settings)  # before the app, hence prometheus_client, is imported
     uvicorn.run(
         "workflow.web.app:app_from_env",
         factory=True,
         host=args.host,
         port=args.port,
         log_level="info",
+        log_config=None,
+        access_log=False,
     )
     return 0
 
@@ -236,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:  # an ESTRATEGIA_ variable is wrong
             print(f"error: configuration: {configuration_problem(exc)}", file=sys.stderr)
             return Exit.REFUSED
+        use_log_format(settings.ops.log_format)
         try:
             return int(args.func(settings, args))
         except KeyboardInterrupt:

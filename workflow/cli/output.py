@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 
+from workflow import logs
 from workflow.errors import EstrategiaError, RenderingFailed
 
 __all__ = [
@@ -63,18 +64,6 @@ exit codes:
   70 a bug: the traceback is printed
 """
 
-LIBRARY_LOGGERS = (
-    "pyhanko",
-    "pyhanko_certvalidator",
-    "certomancer",
-    "asn1crypto",
-    "aiohttp",
-    "asyncio",
-    "fontTools",
-    "py.warnings",
-)
-"""Loggers of libraries that only ``-v`` shows."""
-
 
 class _OneLineFormatter(logging.Formatter):
     """``level name: message`` on one line: no traceback, whatever the record carries."""
@@ -89,34 +78,16 @@ def configured_logging(*, verbose: bool) -> Iterator[None]:
     """Quiet by default: our own warnings as one line each on stderr, libraries silent.
     ``verbose``: everything from INFO up, libraries included, with tracebacks.
 
-    Undone on exit, so that ``main()`` called in-process (tests) leaves logging as it was.
+    ``workflow.logs`` does it (the one setup of the CLI, ``serve`` and ``worker``); undone
+    on exit, so that ``main()`` called in-process (tests) leaves logging as it was.
+    ``ESTRATEGIA_LOG_FORMAT=json`` switches to JSON lines once the settings are read.
     """
-    root = logging.getLogger()
-    handler = logging.StreamHandler(sys.stderr)
     if verbose:
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
     else:
-        handler.setFormatter(_OneLineFormatter())
-    libraries = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
-    saved = (root.level, [(lg, lg.propagate) for lg in libraries])
-    quiet = logging.NullHandler()
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
-    root.addHandler(handler)
-    for lg in libraries:
-        # A library logger that does not propagate needs a handler of its own: without
-        # one, Python's last-resort handler prints its records (tracebacks included).
-        lg.propagate = verbose
-        lg.addHandler(quiet)
-    logging.captureWarnings(True)
-    try:
+        formatter = _OneLineFormatter()
+    with logs.configured_logging(verbose=verbose, formatter=formatter):
         yield
-    finally:
-        logging.captureWarnings(False)
-        root.removeHandler(handler)
-        root.setLevel(saved[0])
-        for lg, propagate in saved[1]:
-            lg.propagate = propagate
-            lg.removeHandler(quiet)
 
 
 def add_verbose_option(parser: argparse.ArgumentParser, *, top_level: bool) -> None:

@@ -44,6 +44,7 @@ from typing import Any, Protocol
 import pikepdf
 
 from workflow.errors import RenderingFailed
+from workflow.metrics import observe_conversion
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +269,7 @@ class WarmConverterPool:
             for worker in workers:
                 self._idle.put(worker)
 
+    @observe_conversion("warm")
     def convert(self, docx: bytes, *, timeout: float | None = None) -> bytes:
         """Convert .docx bytes to PDF/A-2b bytes; raise ``RenderingFailed`` on any failure."""
         if self.closed:
@@ -372,6 +374,7 @@ class ColdConverter:
         self.workdir = Path(workdir).resolve()
         self.timeout = timeout
 
+    @observe_conversion("cold")
     def convert(self, docx: bytes) -> bytes:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="cold-", dir=self.workdir) as tmp:

@@ -40,6 +40,7 @@ from workflow.documents.access import check_transition, load_visible, move_statu
 from workflow.documents.rendition import PDF_MEDIA_TYPE
 from workflow.errors import ConflictingChange, GuardRefused, InvalidInput, NotFound
 from workflow.identity.actors import Actor
+from workflow.metrics import observe_signing
 from workflow.models import SigningSession
 from workflow.runtime import Runtime
 from workflow.signing.stamp_places import stamp_places
@@ -199,6 +200,7 @@ def _record(
         return DocumentView.of(doc)
 
 
+@observe_signing("key")
 def sign_with_key(
     rt: Runtime,
     *,
@@ -323,6 +325,7 @@ def begin_external_signature(
         )
 
 
+@observe_signing("external")
 def complete_external_signature(
     rt: Runtime, *, actor: Actor, document_id: int, session_id: int, signature_value: bytes
 ) -> DocumentView:

@@ -10,9 +10,9 @@ wiring of ``workflow.demo.pki`` (the only import of ``workflow.demo`` outside th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -20,6 +20,7 @@ from workflow.config import Settings
 from workflow.jobs.dispatch import start_dispatcher
 from workflow.jobs.embedded import EmbeddedWorker
 from workflow.jobs.embedded import wanted as embedded_worker_wanted
+from workflow.logs import ensure_logging
 from workflow.runtime import Runtime, SigningFactory, build_runtime
 from workflow.web.api import (
     actions,
@@ -37,10 +38,15 @@ from workflow.web.api import (
 from workflow.web.body_limit import BodyLimit
 from workflow.web.deps import WebContext
 from workflow.web.errors import install_error_handlers
+from workflow.web.middleware import RequestContext
 from workflow.web.pages import home
+from workflow.web.readiness import Readiness, ReadinessCheck, default_checks
 from workflow.web.schemas import ErrorOut
 from workflow.web.security import CsrfTokens
 from workflow.web.uploads import body_cap
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
 
 API_PREFIX = "/api/v1"
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -72,10 +78,15 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     signing_factory: SigningFactory | None = None,
+    readiness: Sequence[ReadinessCheck] | None = None,
+    metrics_collectors: Sequence[Callable[[Runtime], Collector]] = (),
 ) -> FastAPI:
     """The application. ``runtime``: one already built (tests, the CLI); it is then left
     open at shutdown, as its owner closes it. ``signing_factory``: opens the signing
-    environment of the runtime built here (default: :func:`default_signing_factory`)."""
+    environment of the runtime built here (default: :func:`default_signing_factory`).
+    ``readiness``: the checks of ``/ready`` (default: ``readiness.default_checks``).
+    ``metrics_collectors``: more series for ``/metrics`` (``ESTRATEGIA_METRICS=true``),
+    each made from the runtime at every scrape (the queue's jobs by state)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -114,7 +125,17 @@ def create_app(
     # max_body_size, whose plain-text 413 bypasses the handlers); the template upload has
     # its own, lower, 422 cap.
     app.add_middleware(BodyLimit, max_body_size=body_cap(settings) + 64 * 1024)
+    # Outermost: every answer, the body limit's 413 included, has a request id, an
+    # access-log line and its metrics.
+    app.add_middleware(RequestContext)
+    app.state.readiness = Readiness(
+        list(default_checks(settings) if readiness is None else readiness),
+        timeout_s=settings.ops.ready_timeout_s,
+    )
+    app.state.metrics_collectors = list(metrics_collectors)
     app.include_router(health.router)
+    if settings.ops.metrics:  # opt-in: off, /metrics is an unknown route (404)
+        app.include_router(health.metrics_router)
     app.include_router(home.router)
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for module in (
@@ -128,4 +149,7 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """For ``uvicorn --factory workflow.web.app:app_from_env``."""
-    return create_app(Settings())
+    settings = Settings()
+    # `serve` configured logging already; a `--workers` child process starts afresh.
+    ensure_logging(log_format=settings.ops.log_format)
+    return create_app(settings)
