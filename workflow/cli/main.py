@@ -39,11 +39,33 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         factory=True,
         host=args.host,
         port=args.port,
+        workers=_serve_workers(settings, args.workers),
         log_level="info",
         log_config=None,
         access_log=False,
     )
     return 0
+
+
+def _serve_workers(settings: Settings, workers: int) -> int:
+    """The number of app processes; on SQLite, a warning that writers take turns."""
+    if workers > 1 and settings.effective_database_url.startswith("sqlite"):
+        import logging
+
+        logging.getLogger("workflow.cli").warning(
+            "%d worker processes on SQLite: reads run in parallel, but writes are serialised "
+            "(one writer at a time); use PostgreSQL (ESTRATEGIA_DATABASE_URL) for several "
+            "writers or several machines",
+            workers,
+        )
+    return workers
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
 
 
 def _cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
@@ -173,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the web application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="app processes (uvicorn workers); sessions, the login throttle and, with "
+        "ESTRATEGIA_BLOB_BACKEND=database, stored files are shared through the database",
+    )
     serve.set_defaults(func=_cmd_serve)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(
