@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib
 import logging
 import threading
 import time
@@ -38,11 +37,11 @@ from typing import TYPE_CHECKING, Any
 
 from workflow.jobs import progress
 from workflow.jobs.registry import (
-    HANDLER_MODULES,
     JobContext,
     JobSpec,
     JobStopped,
     PermanentJobError,
+    import_handlers,
     registered,
     spec_of,
 )
@@ -112,15 +111,6 @@ class JobView:
     over_time_limit: bool = False
 
 
-def _import_handlers() -> None:
-    for name in HANDLER_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-
-
 def _error_text(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text[:4000]
@@ -188,7 +178,7 @@ class JobQueue:
     def _build_app(self, connector: connector_module.BaseConnector) -> procrastinate.App:
         import procrastinate
 
-        _import_handlers()
+        import_handlers()
         app = procrastinate.App(connector=connector)
         schedules = self.settings.jobs.schedules
         for spec in registered().values():

@@ -141,7 +141,22 @@ def registered() -> Mapping[str, JobSpec]:
     return dict(_REGISTRY)
 
 
+def import_handlers() -> None:
+    """Import ``HANDLER_MODULES`` (each registers its jobs); a missing one is skipped."""
+    import importlib
+
+    for module in HANDLER_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
 def spec_of(name: str) -> JobSpec:
+    """The registered job ``name`` (the handler modules are imported on a first miss)."""
+    if name not in _REGISTRY:
+        import_handlers()
     try:
         return _REGISTRY[name]
     except KeyError:
