@@ -9,6 +9,7 @@ signing environment, made on first use by the factory the edge passed in (produc
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -101,7 +102,10 @@ class Runtime:
                     s.converter.processes,
                     soffice=s.converter.soffice,
                     uno_python=s.converter.uno_python,
-                    workdir=(s.converter_dir / "warm").resolve(),
+                    # One folder per process: LibreOffice serves every process that names
+                    # the same profile from one instance (several workers or servers on
+                    # one var_dir would share one office and wait for each other).
+                    workdir=(s.converter_dir / "warm" / str(os.getpid())).resolve(),
                     timeout=s.converter.timeout_s,
                 )
                 cold = ColdConverter(
