@@ -76,7 +76,7 @@ def test_ready_with_the_default_checks_starts_the_converter_once(
                 break
             assert r.json()["checks"]["converter"] == "timeout", r.text
         assert r.status_code == 200, r.text
-        assert r.json()["checks"] == {"database": "ok", "converter": "ok"}
+        assert r.json()["checks"] == {"database": "ok", "converter": "ok", "queue": "ok"}
         pids = shared_converter.worker_pids()  # type: ignore[attr-defined]
         assert pids
         assert client.get("/ready").status_code == 200

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from workflow.config import Settings
+from workflow.jobs.queue import queue_of, queue_ready
 from workflow.rendering.converter import FallbackConverter, WarmConverterPool
 from workflow.runtime import Runtime
 
@@ -68,6 +69,7 @@ def default_checks(settings: Settings) -> list[ReadinessCheck]:
     return [
         ReadinessCheck("database", database_ready),
         ReadinessCheck("converter", converter_ready, cache_s=settings.ops.ready_cache_s),
+        ReadinessCheck("queue", lambda rt: queue_ready(queue_of(rt))),
     ]
 
 
