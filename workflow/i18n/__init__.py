@@ -12,6 +12,13 @@ step, and a wheel ships them as package data.
 
 Parameters that are a ``Status``, ``Action`` or ``Role`` are shown by their label in the
 language asked for; a list is shown as its items joined by commas ("—" when empty).
+
+The words of the browser pages (headings, buttons, field labels) are not codes: their
+``msgid`` is the English text itself, without ``msgctxt``, in one catalogue per area of the
+pages, ``ui_<area>.po`` beside ``messages.po`` (``ui_common.po`` for the frame and sign-in,
+``ui_drafting.po``...), so that each area's engineer edits a file of their own.
+``ui_text(msgid, lang)`` looks the text up in every ``ui_*.po`` of the language, merged;
+a text with no translation shows as its ``msgid``.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ __all__ = [
     "negotiate",
     "placeholders",
     "render_message",
+    "ui_catalogue",
+    "ui_text",
 ]
 
 
@@ -55,6 +64,32 @@ def catalogue(language: str) -> Catalog:
     path = resources.files(__package__).joinpath("locales", language, "LC_MESSAGES", "messages.po")
     with path.open("rb") as fh:
         return read_po(fh, locale=language)
+
+
+@functools.cache
+def ui_catalogue(language: str) -> dict[str, str]:
+    """Every ``ui_*.po`` of a supported language merged: msgid -> translation (read once
+    per process; files in name order, so a duplicate msgid takes the last file's text)."""
+    from babel.messages.pofile import read_po
+
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language: {language!r}")
+    folder = resources.files(__package__).joinpath("locales", language, "LC_MESSAGES")
+    merged: dict[str, str] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not (entry.name.startswith("ui_") and entry.name.endswith(".po")):
+            continue
+        with entry.open("rb") as fh:
+            for message in read_po(fh, locale=language):
+                text = message.string
+                if isinstance(message.id, str) and message.id and isinstance(text, str) and text:
+                    merged[message.id] = text
+    return merged
+
+
+def ui_text(msgid: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A text of the pages in ``lang`` (Polish if unsupported); the msgid if untranslated."""
+    return ui_catalogue(_supported(lang)).get(msgid, msgid)
 
 
 def _lookup(msgid: str, language: str, context: str | None = None) -> str | None:

@@ -39,7 +39,7 @@ from workflow.web.body_limit import BodyLimit
 from workflow.web.deps import WebContext
 from workflow.web.errors import install_error_handlers
 from workflow.web.middleware import RequestContext
-from workflow.web.pages import home
+from workflow.web.pages import include_pages
 from workflow.web.readiness import Readiness, ReadinessCheck, default_checks
 from workflow.web.schemas import ErrorOut
 from workflow.web.security import CsrfTokens
@@ -136,7 +136,7 @@ def create_app(
     app.include_router(health.router)
     if settings.ops.metrics:  # opt-in: off, /metrics is an unknown route (404)
         app.include_router(health.metrics_router)
-    app.include_router(home.router)
+    include_pages(app)  # the browser pages, /static and their security headers
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for module in (
         auth, directory, templates, documents, actions, comments, signing, verify, checks,

@@ -1,40 +1,20 @@
-"""The start page: what runs here and where the API is, until the browser UI arrives.
-
-Plain HTML with no scripts: FastAPI's /docs loads Swagger UI from a CDN, which a machine
-without internet access cannot reach, so it is switched off and the page links the
-OpenAPI document itself.
-"""
+"""``/``: the dashboard for a signed-in person (``dashboard.show``), a short public start
+page for anyone else: what this is, the sign-in link, signature verification."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi import Request, Response
 
-router = APIRouter(include_in_schema=False)
+from workflow.web.pages import dashboard
+from workflow.web.pages.deps import OptionalPageCaller
+from workflow.web.pages.errors import page_router
+from workflow.web.pages.rendering import render_page
 
-PAGE = """<!doctype html>
-<html lang="pl">
-<head><meta charset="utf-8"><title>estrategia</title></head>
-<body style="font-family: sans-serif; max-width: 46em; margin: 3em auto; line-height: 1.5">
-<h1>estrategia</h1>
-<p>Obieg listów intencyjnych i e-strategii Izby Gospodarki Elektronicznej i jednostek
-samorządu terytorialnego: szablony, wersje, recenzja, podpisy PAdES w ustalonej kolejności,
-ścieżka audytu.</p>
-<ul>
-<li>API: <code>/api/v1</code> — logowanie <code>POST /api/v1/auth/login</code>
-(JSON: <code>email</code>, <code>password</code>) albo token API
-(<code>Authorization: Bearer</code>)</li>
-<li>Opis API (OpenAPI): <a href="/openapi.json">/openapi.json</a></li>
-<li>Weryfikacja podpisów (bez logowania): <code>POST /api/v1/verify</code>
-z plikiem PDF (<code>Content-Type: application/pdf</code>)</li>
-</ul>
-<p lang="en"><small>Document workflow for e-strategy agreements. The browser interface is
-being built; the JSON API above is complete.</small></p>
-</body>
-</html>
-"""
+router = page_router(tags=["pages"])
 
 
-@router.get("/", response_class=HTMLResponse)
-def home() -> str:
-    return PAGE
+@router.get("/")
+def home(request: Request, caller: OptionalPageCaller) -> Response:
+    if caller is not None:
+        return dashboard.show(request, caller)
+    return render_page(request, "home/start.html")
