@@ -151,6 +151,8 @@ class Comment(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("document_versions.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
+    """The comment this one answers (same document); None: it starts a thread."""
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
