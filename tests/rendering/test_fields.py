@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from workflow.errors import ErrorCode as E
 from workflow.errors import InvalidInput
 from workflow.rendering.fields import FieldSchema
 
@@ -115,52 +116,53 @@ def test_values_are_coerced_and_optional_fields_filled(schema: FieldSchema) -> N
 
 
 @pytest.mark.parametrize(
-    ("values", "field", "reason"),
+    ("values", "field", "code"),
     [
-        ({**VALID, "titel": "x"}, "titel", "unknown field"),
-        ({"goals": ["a", "b"]}, "title", "is required"),
-        ({**VALID, "title": "   "}, "title", "is required"),
-        ({**VALID, "title": 12}, "title", "must be text"),
-        ({**VALID, "title": "x" * 21}, "title", "too long"),
-        ({**VALID, "title": "a\nb"}, "title", "single line"),
-        ({**VALID, "notes": "bell\x07"}, "notes", "control character"),
-        ({**VALID, "signed_on": "25.11.2026"}, "signed_on", "yyyy-mm-dd"),
-        ({**VALID, "signed_on": "2026-02-30"}, "signed_on", "not a calendar date"),
-        ({**VALID, "copies": 2.5}, "copies", "whole number"),
-        ({**VALID, "copies": True}, "copies", "whole number"),
-        ({**VALID, "budget": "12,50"}, "budget", "amount like"),
-        ({**VALID, "budget": "0.001"}, "budget", "more than 2 decimal places"),
-        ({**VALID, "budget": "NaN"}, "budget", "amount like"),
-        ({**VALID, "public": "tak"}, "public", "true or false"),
-        ({**VALID, "goals": []}, "goals", "is required"),
-        ({**VALID, "goals": ["a"]}, "goals", "at least 2"),
-        ({**VALID, "goals": "a, b"}, "goals", "must be a list"),
-        ({**VALID, "goals": ["a", "b", ""]}, "goals[2]", "must not be empty"),
-        ({**VALID, "goals": ["a", "b", "x" * 31]}, "goals[2]", "too long"),
+        ({**VALID, "titel": "x"}, "titel", E.UNKNOWN_FIELD),
+        ({"goals": ["a", "b"]}, "title", E.VALUE_REQUIRED),
+        ({**VALID, "title": "   "}, "title", E.VALUE_REQUIRED),
+        ({**VALID, "title": 12}, "title", E.NOT_TEXT),
+        ({**VALID, "title": "x" * 21}, "title", E.TEXT_TOO_LONG),
+        ({**VALID, "title": "a\nb"}, "title", E.NOT_SINGLE_LINE),
+        ({**VALID, "notes": "bell\x07"}, "notes", E.CONTROL_CHARACTERS),
+        ({**VALID, "signed_on": "25.11.2026"}, "signed_on", E.NOT_A_DATE),
+        ({**VALID, "signed_on": "2026-02-30"}, "signed_on", E.NOT_A_CALENDAR_DATE),
+        ({**VALID, "copies": 2.5}, "copies", E.NOT_AN_INTEGER),
+        ({**VALID, "copies": True}, "copies", E.NOT_AN_INTEGER),
+        ({**VALID, "budget": "12,50"}, "budget", E.NOT_AN_AMOUNT),
+        ({**VALID, "budget": "0.001"}, "budget", E.AMOUNT_TOO_PRECISE),
+        ({**VALID, "budget": "NaN"}, "budget", E.NOT_AN_AMOUNT),
+        ({**VALID, "public": "tak"}, "public", E.NOT_A_BOOLEAN),
+        ({**VALID, "goals": []}, "goals", E.LIST_REQUIRED),
+        ({**VALID, "goals": ["a"]}, "goals", E.TOO_FEW_ITEMS),
+        ({**VALID, "goals": "a, b"}, "goals", E.NOT_A_LIST),
+        ({**VALID, "goals": ["a", "b", ""]}, "goals[2]", E.ITEM_EMPTY),
+        ({**VALID, "goals": ["a", "b", "x" * 31]}, "goals[2]", E.TEXT_TOO_LONG),
         (
             {**VALID, "actions": [{"action": "a", "budget": 1}, {"action": "b"}]},
             "actions[1].budget",
-            "is required",
+            E.VALUE_REQUIRED,
         ),
         (
             {**VALID, "actions": [{"action": "a", "budget": "1.234"}]},
             "actions[0].budget",
-            "decimal places",
+            E.AMOUNT_TOO_PRECISE,
         ),
         (
             {**VALID, "actions": [{"action": "a", "budget": 1, "cost": 2}]},
             "actions[0].cost",
-            "unknown column",
+            E.UNKNOWN_COLUMN,
         ),
-        ({**VALID, "actions": ["a"]}, "actions[0]", "must be an object"),
+        ({**VALID, "actions": ["a"]}, "actions[0]", E.ROW_NOT_OBJECT),
     ],
 )
 def test_invalid_values_name_the_path(
-    schema: FieldSchema, values: dict[str, object], field: str, reason: str
+    schema: FieldSchema, values: dict[str, object], field: str, code: E
 ) -> None:
     error = refused(schema, values)
-    assert error.field == field
-    assert reason in error.reason
+    assert (error.field, error.code) == (field, code)
+    assert error.params["field"] == field
+    assert f"„{field}”" in error.message("pl")
 
 
 def _bad(mutate: Any) -> InvalidInput:
@@ -168,7 +170,8 @@ def _bad(mutate: Any) -> InvalidInput:
     mutate(data)
     with pytest.raises(InvalidInput) as caught:
         FieldSchema.parse(data, source="bad.schema.json")
-    assert caught.value.reason.startswith("bad.schema.json: ")
+    assert caught.value.params["source"] == "bad.schema.json"
+    assert caught.value.message("pl").startswith("Schemat pól bad.schema.json: ")
     return caught.value
 
 

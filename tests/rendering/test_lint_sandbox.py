@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.rendering.fields import FieldSchema
 from workflow.rendering.lint import check_template, lint_template
 
@@ -71,7 +71,10 @@ def test_what_the_sandbox_refuses_is_refused_at_upload(expression: str, message:
     with pytest.raises(InvalidInput) as caught:
         check_template(make_docx(*CLEAN, expression), SCHEMA, name="wzor.docx")
     assert caught.value.field == "template"
-    assert message in caught.value.reason and f"paragraph {len(CLEAN) + 1}" in caught.value.reason
+    assert caught.value.code == ErrorCode.TEMPLATE_LINT_FAILED
+    english = caught.value.message("en")
+    assert message in english and f"paragraph {len(CLEAN) + 1}" in english
+    assert f"akapit {len(CLEAN) + 1}" in caught.value.message("pl")
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.rendering.engine import build_context, render_docx
 
 from .helpers import docx_text, make_docx
@@ -49,26 +49,38 @@ def test_the_sandbox_refuses_unsafe_expressions(expression: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         render_docx(make_docx(expression), {"parties": []}, name="zly.docx")
     assert caught.value.field == "template"
-    assert caught.value.reason.startswith("zly.docx: not allowed in a template")
+    assert caught.value.code == ErrorCode.TEMPLATE_NOT_ALLOWED
+    assert caught.value.params["template"] == "zly.docx"
+    assert caught.value.message("pl") == (
+        "Szablon „zly.docx” używa konstrukcji niedozwolonej w szablonach."
+    )
 
 
 def test_a_missing_variable_is_an_error_not_an_empty_line() -> None:
     with pytest.raises(InvalidInput) as caught:
         render_docx(make_docx("Cel: {{ goal }}"), {}, name="list.docx")
-    assert caught.value.reason == "list.docx: undefined variable: 'goal' is undefined"
+    assert caught.value.code == ErrorCode.TEMPLATE_UNDEFINED
+    assert caught.value.params["name"] == "goal"
+    assert caught.value.message("pl") == (
+        "Szablon „list.docx” odwołuje się do nieistniejącej zmiennej lub atrybutu „goal”."
+    )
 
 
 def test_a_missing_attribute_is_an_error() -> None:
     context = build_context(
         {}, document=letter_document(), parties=PARTIES, signatories=SIGNATORIES
     )
-    with pytest.raises(InvalidInput, match="has no attribute 'titel'"):
+    with pytest.raises(InvalidInput) as caught:
         render_docx(make_docx("{{ document.titel }}"), context, name="t.docx")
+    assert caught.value.code == ErrorCode.TEMPLATE_UNDEFINED
+    assert caught.value.params["name"] == "titel"
 
 
 def test_syntax_errors_at_render_name_the_template() -> None:
-    with pytest.raises(InvalidInput, match=r"^template: t\.docx: syntax error"):
+    with pytest.raises(InvalidInput) as caught:
         render_docx(make_docx("{% for x in %}"), {}, name="t.docx")
+    assert (caught.value.field, caught.value.code) == ("template", ErrorCode.TEMPLATE_SYNTAX_ERROR)
+    assert caught.value.message("pl").startswith("Błąd składni w szablonie „t.docx”")
 
 
 def test_polish_filters() -> None:
@@ -94,10 +106,13 @@ def test_polish_filters() -> None:
 
 
 def test_filters_refuse_wrong_types() -> None:
-    with pytest.raises(InvalidInput, match="data_pl expects a date, got str"):
+    with pytest.raises(InvalidInput) as caught:
         render_docx(make_docx("{{ d|data_pl }}"), {"d": "2026-11-25"}, name="t.docx")
-    with pytest.raises(InvalidInput, match="kwota expects a Decimal, got float"):
+    assert caught.value.code == ErrorCode.TEMPLATE_FAILED
+    assert caught.value.params["detail"] == "data_pl expects a date, got str"
+    with pytest.raises(InvalidInput) as caught:
         render_docx(make_docx("{{ k|kwota }}"), {"k": 1.5}, name="t.docx")
+    assert caught.value.params["detail"] == "kwota expects a Decimal, got float"
 
 
 def test_multi_line_text_becomes_line_breaks() -> None:
@@ -114,14 +129,17 @@ def test_headers_are_rendered_too() -> None:
 
 
 def test_not_a_docx_is_invalid_input() -> None:
-    with pytest.raises(InvalidInput, match=r"t\.docx: not a readable \.docx"):
+    with pytest.raises(InvalidInput) as caught:
         render_docx(b"PK\x03\x04 garbage", {}, name="t.docx")
+    assert caught.value.code == ErrorCode.TEMPLATE_UNREADABLE
+    assert caught.value.message("pl") == "Szablon „t.docx” nie jest czytelnym plikiem .docx."
 
 
 def test_system_variables_cannot_be_overridden_by_fields() -> None:
     with pytest.raises(InvalidInput) as caught:
         build_context({"document": "x"}, document=letter_document(), parties=[], signatories=[])
     assert caught.value.field == "document"
+    assert caught.value.code == ErrorCode.SYSTEM_VARIABLE_AS_FIELD
 
 
 def test_signatories_are_in_signing_order() -> None:

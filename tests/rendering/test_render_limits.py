@@ -9,17 +9,40 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.rendering.engine import render_docx
 from workflow.rendering.limits import RenderLimits
 
 from .helpers import docx_text, make_docx
 
-VALUE = "t.docx: the template exceeds the value size limit 1 MB"
-OUTPUT = "t.docx: the template exceeds the output size limit 20 MB"
-NUMBER = "t.docx: the template exceeds the number size limit 10000 bits"
-ITEMS = "t.docx: the template exceeds the item count limit 100000"
-SIZE = "t.docx: the template exceeds the"  # value or output: whichever comes first
+# (code, its params, the limit named in the Polish and the English message)
+Limit = tuple[set[ErrorCode], dict[str, object], str, str]
+VALUE: Limit = (
+    {ErrorCode.TEMPLATE_VALUE_LIMIT},
+    {"limit": "1 MB"},
+    "limit rozmiaru pojedynczej wartości 1 MB",
+    "value size limit 1 MB",
+)
+OUTPUT: Limit = (
+    {ErrorCode.TEMPLATE_OUTPUT_LIMIT},
+    {"limit": "20 MB"},
+    "limit rozmiaru wyniku 20 MB",
+    "output size limit 20 MB",
+)
+NUMBER: Limit = (
+    {ErrorCode.TEMPLATE_NUMBER_LIMIT},
+    {"limit": 10000},
+    "limit wielkości liczby 10000 bitów",
+    "number size limit 10000 bits",
+)
+ITEMS: Limit = (
+    {ErrorCode.TEMPLATE_ITEM_LIMIT},
+    {"limit": 100000},
+    "limit liczby elementów 100000",
+    "item count limit 100000",
+)
+# value or output: whichever comes first
+SIZE: Limit = (VALUE[0] | OUTPUT[0], {}, "limit rozmiaru", "size limit")
 
 DOUBLING = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% else %}0123456789{% endif %}{% endmacro %}"  # noqa: E501 (one template line)
 SIX_TIMES_B = "{{ b * b * b * b * b * b }}"
@@ -68,12 +91,18 @@ NESTED_LISTS = "".join([f"{{% set l{i + 1} = [l{i}, l{i}] %}}" for i in range(40
         ("{{ range(10)|slice(100000000)|list }}", ITEMS),
     ],
 )
-def test_a_render_stops_at_its_limits(template: str, expected: str) -> None:
+def test_a_render_stops_at_its_limits(template: str, expected: Limit) -> None:
+    codes, params, polish, english = expected
     context = {"x": "a", "big": "b" * 600_000}
     with pytest.raises(InvalidInput) as caught:
         render_docx(make_docx(template), context, name="t.docx")
-    assert caught.value.field == "template"
-    assert caught.value.reason.startswith(expected), caught.value.reason
+    error = caught.value
+    assert error.field == "template"
+    assert error.code in codes, error
+    assert params.items() <= error.params.items()
+    assert error.params["template"] == "t.docx"
+    assert polish in error.message("pl") and "„t.docx”" in error.message("pl")
+    assert english in error.message("en")
 
 
 @pytest.mark.parametrize(
@@ -88,8 +117,10 @@ def test_a_render_stops_at_its_time_limit(template: str) -> None:
     limits = RenderLimits(seconds=0.5)
     with pytest.raises(InvalidInput) as caught:
         render_docx(make_docx(template), {"x": "a"}, name="t.docx", limits=limits)
-    expected = "t.docx: the template exceeds the render time limit 0.5 s"
-    assert caught.value.reason.startswith(expected)
+    error = caught.value
+    assert (error.code, error.params["seconds"]) == (ErrorCode.TEMPLATE_TIME_LIMIT, "0.5")
+    assert "limit czasu wypełniania 0.5 s" in error.message("pl")
+    assert "render time limit 0.5 s" in error.message("en")
 
 
 def test_ordinary_uses_of_the_bounded_operations_still_work() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.rendering.fields import FieldSchema
 from workflow.rendering.lint import LintProblem, check_template, lint_template
 
@@ -59,14 +59,18 @@ def test_syntax_error_names_template_and_paragraph() -> None:
     assert len(problems) == 1
     problem = problems[0]
     assert problem.template == "wzor.docx"
-    assert "syntax error" in problem.message
-    assert "endif" in problem.message
+    assert problem.code == ErrorCode.LINT_SYNTAX_ERROR
+    assert "endif" in str(problem.params["detail"])
     with pytest.raises(InvalidInput) as caught:
         check_template(make_docx(*CLEAN, "{{ goals | }}"), SCHEMA, name="wzor.docx")
-    assert caught.value.field == "template"
-    assert caught.value.reason.startswith("wzor.docx: template syntax error")
-    assert "paragraph 6" in caught.value.reason
-    assert '"{{ goals | }}"' in caught.value.reason
+    error = caught.value
+    assert (error.field, error.code) == ("template", ErrorCode.TEMPLATE_LINT_FAILED)
+    assert error.params["template"] == "wzor.docx"
+    assert error.message("pl") == (
+        'Szablon „wzor.docx” zawiera błędy: błąd składni szablonu (akapit 6, "{{ goals | }}").'
+    )
+    assert error.message("en").startswith("Template 'wzor.docx' has problems: template syntax")
+    assert 'paragraph 6, "{{ goals | }}"' in error.message("en")
 
 
 def test_syntax_error_paragraph_is_exact() -> None:
@@ -77,7 +81,8 @@ def test_syntax_error_paragraph_is_exact() -> None:
 
 def test_unknown_filter_is_caught() -> None:
     [problem] = lint(*CLEAN, "{{ document.date|datapl }}")
-    assert "No filter named 'datapl'" in problem.message
+    assert problem.code == ErrorCode.LINT_SYNTAX_ERROR
+    assert "No filter named 'datapl'" in str(problem.params["detail"])
     assert problem.paragraph == 6
 
 
@@ -87,13 +92,17 @@ def test_polish_quotes_inside_a_tag() -> None:
     )
     assert len(problems) == 1  # reported once, not also as the syntax error it causes
     assert problems[0].paragraph == 6
-    assert "Polish typographic quotes" in problems[0].message
+    assert problems[0].code == ErrorCode.LINT_POLISH_QUOTES
+    assert problems[0].localized("pl").startswith("polski cudzysłów typograficzny")
 
 
 def test_undeclared_variable() -> None:
     problems = lint(*CLEAN, "Budżet: {{ total_budget|kwota }}")
     assert [(p.variable, p.paragraph) for p in problems] == [("total_budget", 6)]
-    assert "not declared in the schema" in problems[0].message
+    assert problems[0].code == ErrorCode.LINT_UNDECLARED_VARIABLE
+    assert problems[0].localized("pl") == (
+        'zmiennej „total_budget” nie ma w schemacie pól (akapit 6, "Budżet: {{ total_budget|kwota }}")'
+    )
 
 
 def test_loop_and_set_variables_are_not_undeclared() -> None:
@@ -110,7 +119,7 @@ def test_loop_and_set_variables_are_not_undeclared() -> None:
 def test_unused_declared_variable() -> None:
     problems = lint(*CLEAN[:3], CLEAN[4])  # the actions table is never shown
     assert [(p.variable, p.paragraph) for p in problems] == [("actions", None)]
-    assert "never used" in problems[0].message
+    assert problems[0].code == ErrorCode.LINT_UNUSED_FIELD
 
 
 def test_unknown_attributes_of_rows_and_system_variables() -> None:
@@ -127,7 +136,9 @@ def test_unknown_attributes_of_rows_and_system_variables() -> None:
         ("s.name", 8),
         ("parties[].nazwa", 9),
     ]
-    assert "known: action, budget" in problems[0].message
+    assert problems[0].code == ErrorCode.LINT_UNKNOWN_ATTRIBUTE
+    assert problems[0].params["known"] == ["action", "budget"]
+    assert "dostępne: action, budget" in problems[0].localized("pl")
 
 
 def test_problems_in_headers_name_the_part() -> None:
@@ -155,14 +166,14 @@ def test_errors_in_removed_paragraph_tags_point_at_their_own_paragraph() -> None
 def test_an_unclosed_tag_is_reported_before_it_swallows_the_document() -> None:
     problems = lint(*CLEAN, "{%p for goal in goals %}", "{{ goal }", "{%p endfor %}")
     assert [(p.paragraph, p.excerpt) for p in problems] == [(7, "{{ goal }")]
-    assert "unclosed template tag" in problems[0].message
+    assert problems[0].code == ErrorCode.LINT_UNCLOSED_TAG
 
 
 def test_unknown_filters_and_tests_inside_conditions() -> None:
     problems = lint(*CLEAN, "{% if approved is zatwierdzony %}{{ goals|lista }}{% endif %}")
-    assert [p.message for p in problems] == [
-        "unknown test 'zatwierdzony'",
-        "unknown filter 'lista'",
+    assert [(p.code, p.params) for p in problems] == [
+        (ErrorCode.LINT_UNKNOWN_TEST, {"name": "zatwierdzony"}),
+        (ErrorCode.LINT_UNKNOWN_FILTER, {"name": "lista"}),
     ]
     assert {p.paragraph for p in problems} == {6}
 
@@ -173,4 +184,4 @@ def test_an_expression_nested_too_deeply_is_a_problem_not_a_crash() -> None:
     problems = lint_template(
         make_docx(deep), FieldSchema.parse({"fields": []}, source="t"), name="t"
     )
-    assert [p.message for p in problems] == ["an expression is nested too deeply"]
+    assert [p.code for p in problems] == [ErrorCode.LINT_NESTED_TOO_DEEPLY]

@@ -27,7 +27,7 @@ import functools
 import string
 from collections.abc import Mapping
 from importlib import resources
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from workflow.states import Action, Role, Status
 
@@ -43,6 +43,7 @@ LABEL_CONTEXTS: Final[dict[type, str]] = {Status: "status", Action: "action", Ro
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
+    "Localized",
     "catalogue",
     "label",
     "language_from_env",
@@ -106,12 +107,24 @@ def label(value: Status | Action | Role, language: str = DEFAULT_LANGUAGE) -> st
     return _lookup(str(value), _supported(language), context) or str(value)
 
 
+@runtime_checkable
+class Localized(Protocol):
+    """A parameter that says itself in a language: a sentence made of a code and its own
+    parameters (one problem of a list, such as a template's lint problems)."""
+
+    def localized(self, language: str) -> str: ...
+
+
 def _show(value: object, language: str) -> str:
     if isinstance(value, Status | Action | Role):
         return label(value, language)
+    if isinstance(value, Localized):
+        return value.localized(language)
     if isinstance(value, list | tuple | frozenset | set):
         items = [_show(v, language) for v in value]
-        return ", ".join(items) if items else "—"
+        # Sentences with commas of their own are separated by semicolons.
+        separator = "; " if any(isinstance(v, Localized) for v in value) else ", "
+        return separator.join(items) if items else "—"
     return str(value)
 
 

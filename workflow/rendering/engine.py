@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import operator
+import re
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.polish.formatting import format_date_long, format_datetime_long, format_money
 from workflow.rendering.docx_safety import strip_external_references
 from workflow.rendering.limits import LimitExceeded, RenderLimits
@@ -122,7 +123,7 @@ def build_context(
     """Merge validated field values with the system variables."""
     clash = SYSTEM_VARIABLES & set(values)
     if clash:
-        raise InvalidInput(sorted(clash)[0], "is a system variable, not a field")
+        raise InvalidInput(sorted(clash)[0], ErrorCode.SYSTEM_VARIABLE_AS_FIELD)
     return {
         **values,
         "document": document,
@@ -154,14 +155,21 @@ def make_environment(limits: RenderLimits = DEFAULT_LIMITS) -> SandboxedEnvironm
 
 
 def open_template(template: bytes, *, name: str) -> DocxTemplate:
-    """Open .docx bytes as a docxtpl template, or raise ``InvalidInput("template", ...)``."""
+    """Open .docx bytes as a docxtpl template, or raise ``InvalidInput("template", ...)``
+    (``TEMPLATE_UNREADABLE``)."""
     tpl = DocxTemplate(io.BytesIO(template))
     try:
         tpl.init_docx()
     # lxml's XMLSyntaxError is a SyntaxError; catching that keeps lxml (untyped) out of here.
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, SyntaxError) as exc:
-        raise InvalidInput("template", f"{name}: not a readable .docx ({exc})") from exc
+        raise InvalidInput(
+            "template", ErrorCode.TEMPLATE_UNREADABLE, template=name, detail=str(exc)
+        ) from exc
     return tpl
+
+
+def _refused(code: ErrorCode, name: str, detail: str) -> InvalidInput:
+    return InvalidInput("template", code, template=name, detail=detail)
 
 
 def render_docx(
@@ -174,27 +182,42 @@ def render_docx(
     """Render template bytes with ``context``; return the filled-in .docx bytes.
 
     A render that would exceed ``limits`` (size of one value, all output, time) stops with
-    ``InvalidInput("template", ...)`` naming the limit.
+    ``InvalidInput("template", ...)`` naming the limit (its code, and its value among the
+    parameters); any other error of the template is ``InvalidInput("template", ...)`` too.
     """
     env = make_environment(limits)  # the time limit counts from here
     tpl = open_template(template, name=name)
     try:
         tpl.render(dict(context), jinja_env=env, autoescape=True)
     except LimitExceeded as exc:
-        raise InvalidInput("template", f"{name}: the template exceeds the {exc}") from exc
+        raise InvalidInput("template", exc.code, template=name, **exc.params) from exc
     except jinja2.exceptions.SecurityError as exc:
-        raise InvalidInput("template", f"{name}: not allowed in a template: {exc}") from exc
+        raise _refused(ErrorCode.TEMPLATE_NOT_ALLOWED, name, str(exc)) from exc
     except RecursionError as exc:
-        raise InvalidInput("template", f"{name}: an expression is nested too deeply") from exc
+        raise InvalidInput("template", ErrorCode.TEMPLATE_NESTED_TOO_DEEPLY, template=name) from exc
     except jinja2.UndefinedError as exc:
-        raise InvalidInput("template", f"{name}: undefined variable: {exc.message}") from exc
+        message = exc.message or ""
+        quoted = re.findall(r"'([^']*)'", message)
+        raise InvalidInput(
+            "template",
+            ErrorCode.TEMPLATE_UNDEFINED,
+            template=name,
+            name=quoted[-1] if quoted else message,
+            detail=message,
+        ) from exc
     except jinja2.TemplateSyntaxError as exc:
-        raise InvalidInput("template", f"{name}: syntax error: {exc.message}") from exc
+        raise InvalidInput(
+            "template",
+            ErrorCode.TEMPLATE_SYNTAX_ERROR,
+            template=name,
+            line=exc.lineno,
+            detail=exc.message or "",
+        ) from exc
     except jinja2.TemplateError as exc:
-        raise InvalidInput("template", f"{name}: {exc.message or type(exc).__name__}") from exc
+        raise _refused(ErrorCode.TEMPLATE_FAILED, name, exc.message or type(exc).__name__) from exc
     except (TypeError, ValueError, ArithmeticError) as exc:
         # Operations on values inside a template ({{ a + b }} with text and number).
-        raise InvalidInput("template", f"{name}: {type(exc).__name__}: {exc}") from exc
+        raise _refused(ErrorCode.TEMPLATE_FAILED, name, f"{type(exc).__name__}: {exc}") from exc
     out = io.BytesIO()
     tpl.save(out)
     # Second line behind the upload check: a field instruction filled from values, or a

@@ -16,7 +16,7 @@ scalar type, given by ``items``) and ``table`` (rows of scalar ``columns``).
 ``FieldSchema.validate`` returns the values coerced to Python types, every declared field
 present (``None`` for a missing optional scalar, ``[]`` for a missing optional list or
 table) so that templates rendered with strict undefined never trip over an optional field.
-Errors are ``InvalidInput(path, reason)`` with paths like ``goals[2]`` or
+Errors are ``InvalidInput(path, code, **params)`` with paths like ``goals[2]`` or
 ``actions[1].budget`` (0-based indices, like JSON paths).
 """
 
@@ -30,7 +30,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.rendering.engine import SYSTEM_VARIABLES
 
 SCALAR_TYPES = frozenset({"string", "text", "date", "integer", "decimal", "boolean"})
@@ -126,11 +126,11 @@ class FieldSchema:
     def parse(cls, data: Mapping[str, Any], *, source: str) -> FieldSchema:
         """Build a schema from its JSON form; ``source`` (a file name) is quoted in errors."""
         if not isinstance(data, Mapping):
-            raise InvalidInput("schema", f"{source}: must be a JSON object")
+            raise InvalidInput("schema", ErrorCode.SCHEMA_ENTRY_NOT_OBJECT, source=source)
         _reject_unknown_keys(data, {"fields", "title"}, "schema", source)
         raw_fields = data.get("fields")
         if not isinstance(raw_fields, list):
-            raise InvalidInput("schema.fields", f"{source}: must be a list of fields")
+            raise InvalidInput("schema.fields", ErrorCode.SCHEMA_FIELDS_NOT_LIST, source=source)
         fields = tuple(
             _parse_field(raw, f"schema.fields[{i}]", source, scalar_only=False)
             for i, raw in enumerate(raw_fields)
@@ -138,7 +138,7 @@ class FieldSchema:
         _reject_duplicates(fields, "schema.fields", source)
         title = data.get("title", "")
         if not isinstance(title, str):
-            raise InvalidInput("schema.title", f"{source}: must be a string")
+            raise InvalidInput("schema.title", ErrorCode.SCHEMA_NOT_TEXT, source=source)
         return cls(fields=fields, title=title)
 
     def to_json(self) -> dict[str, Any]:
@@ -151,12 +151,12 @@ class FieldSchema:
     def validate(self, values: Mapping[str, object]) -> dict[str, object]:
         """Check and coerce user values; raise ``InvalidInput`` naming the first bad path."""
         if not isinstance(values, Mapping):
-            raise InvalidInput("values", "must be an object of field values")
+            raise InvalidInput("values", ErrorCode.VALUES_NOT_OBJECT)
         known = set(self.names)
         for name in values:
             if name not in known:
                 # ascii(): a name with unpaired surrogates must still print in the answer
-                raise InvalidInput(ascii(name)[1:-1], "unknown field")
+                raise InvalidInput(ascii(name)[1:-1], ErrorCode.UNKNOWN_FIELD)
         return {field.name: _validate_field(field, values.get(field.name)) for field in self.fields}
 
 
@@ -165,28 +165,28 @@ class FieldSchema:
 
 def _parse_field(raw: object, path: str, source: str, *, scalar_only: bool) -> Field:
     if not isinstance(raw, Mapping):
-        raise InvalidInput(path, f"{source}: must be an object")
+        raise InvalidInput(path, ErrorCode.SCHEMA_ENTRY_NOT_OBJECT, source=source)
     _reject_unknown_keys(raw, _FIELD_KEYS, path, source)
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise InvalidInput(
-            f"{path}.name", f"{source}: must be lowercase ASCII letters, digits or _"
-        )
+        raise InvalidInput(f"{path}.name", ErrorCode.SCHEMA_NAME_INVALID, source=source)
     if name in _RESERVED:
-        raise InvalidInput(f"{path}.name", f"{source}: '{name}' is reserved")
+        raise InvalidInput(f"{path}.name", ErrorCode.SCHEMA_NAME_RESERVED, source=source, name=name)
     kind = raw.get("type")
     allowed = SCALAR_TYPES if scalar_only else FIELD_TYPES
     if kind not in allowed:
-        raise InvalidInput(f"{path}.type", f"{source}: must be one of {', '.join(sorted(allowed))}")
+        raise InvalidInput(
+            f"{path}.type", ErrorCode.SCHEMA_TYPE_INVALID, source=source, allowed=sorted(allowed)
+        )
     label = raw.get("label")
     if not isinstance(label, str) or not label.strip():
-        raise InvalidInput(f"{path}.label", f"{source}: a Polish label is required")
+        raise InvalidInput(f"{path}.label", ErrorCode.SCHEMA_LABEL_REQUIRED, source=source)
     label_en = raw.get("label_en", "")
     if not isinstance(label_en, str):
-        raise InvalidInput(f"{path}.label_en", f"{source}: must be a string")
+        raise InvalidInput(f"{path}.label_en", ErrorCode.SCHEMA_NOT_TEXT, source=source)
     required = raw.get("required", False)
     if not isinstance(required, bool):
-        raise InvalidInput(f"{path}.required", f"{source}: must be true or false")
+        raise InvalidInput(f"{path}.required", ErrorCode.SCHEMA_NOT_BOOLEAN, source=source)
     _check_limits_apply(kind, raw, path, source)
     items = columns = None
     if kind == "list":
@@ -209,22 +209,25 @@ def _parse_field(raw: object, path: str, source: str, *, scalar_only: bool) -> F
 
 def _parse_items(raw: object, path: str, source: str) -> Field:
     if not isinstance(raw, Mapping):
-        raise InvalidInput(path, f"{source}: a list needs an items object with a type")
+        raise InvalidInput(path, ErrorCode.SCHEMA_ITEMS_REQUIRED, source=source)
     _reject_unknown_keys(raw, _ITEM_KEYS, path, source)
     kind = raw.get("type")
     if kind not in SCALAR_TYPES:
         raise InvalidInput(
-            f"{path}.type", f"{source}: must be one of {', '.join(sorted(SCALAR_TYPES))}"
+            f"{path}.type",
+            ErrorCode.SCHEMA_TYPE_INVALID,
+            source=source,
+            allowed=sorted(SCALAR_TYPES),
         )
     max_length = _limit(raw, "max_length", path, source)
     if max_length is not None and kind not in ("string", "text"):
-        raise InvalidInput(f"{path}.max_length", f"{source}: only for string or text")
+        raise _not_applicable(f"{path}.max_length", source, "string", "text")
     return Field(name="", type=kind, label="", required=True, max_length=max_length)
 
 
 def _parse_columns(raw: object, path: str, source: str) -> tuple[Field, ...]:
     if not isinstance(raw, list) or not raw:
-        raise InvalidInput(path, f"{source}: a table needs a non-empty list of columns")
+        raise InvalidInput(path, ErrorCode.SCHEMA_COLUMNS_REQUIRED, source=source)
     columns = tuple(
         _parse_field(column, f"{path}[{i}]", source, scalar_only=True)
         for i, column in enumerate(raw)
@@ -238,23 +241,27 @@ def _limit(raw: Mapping[str, Any], key: str, path: str, source: str) -> int | No
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(f"{path}.{key}", f"{source}: must be a positive integer")
+        raise InvalidInput(f"{path}.{key}", ErrorCode.SCHEMA_NOT_POSITIVE_INTEGER, source=source)
     return value
 
 
 def _check_limits_apply(kind: object, raw: Mapping[str, Any], path: str, source: str) -> None:
     if "max_length" in raw and kind not in ("string", "text"):
-        raise InvalidInput(f"{path}.max_length", f"{source}: only for string or text")
+        raise _not_applicable(f"{path}.max_length", source, "string", "text")
     for key in ("min_items", "max_items"):
         if key in raw and kind not in ("list", "table"):
-            raise InvalidInput(f"{path}.{key}", f"{source}: only for list or table")
+            raise _not_applicable(f"{path}.{key}", source, "list", "table")
     if kind != "list" and "items" in raw:
-        raise InvalidInput(f"{path}.items", f"{source}: only for list")
+        raise _not_applicable(f"{path}.items", source, "list")
     if kind != "table" and "columns" in raw:
-        raise InvalidInput(f"{path}.columns", f"{source}: only for table")
+        raise _not_applicable(f"{path}.columns", source, "table")
     low, high = raw.get("min_items"), raw.get("max_items")
     if isinstance(low, int) and isinstance(high, int) and low > high:
-        raise InvalidInput(f"{path}.min_items", f"{source}: greater than max_items")
+        raise InvalidInput(f"{path}.min_items", ErrorCode.SCHEMA_MIN_ABOVE_MAX, source=source)
+
+
+def _not_applicable(path: str, source: str, *types: str) -> InvalidInput:
+    return InvalidInput(path, ErrorCode.SCHEMA_KEY_NOT_APPLICABLE, source=source, types=list(types))
 
 
 def _reject_unknown_keys(
@@ -262,14 +269,19 @@ def _reject_unknown_keys(
 ) -> None:
     for key in raw:
         if key not in allowed:
-            raise InvalidInput(f"{path}.{key}", f"{source}: unknown key")
+            raise InvalidInput(f"{path}.{key}", ErrorCode.SCHEMA_UNKNOWN_KEY, source=source)
 
 
 def _reject_duplicates(fields: Sequence[Field], path: str, source: str) -> None:
     seen: set[str] = set()
     for i, field in enumerate(fields):
         if field.name in seen:
-            raise InvalidInput(f"{path}[{i}].name", f"{source}: duplicate name '{field.name}'")
+            raise InvalidInput(
+                f"{path}[{i}].name",
+                ErrorCode.SCHEMA_DUPLICATE_NAME,
+                source=source,
+                name=field.name,
+            )
         seen.add(field.name)
 
 
@@ -286,7 +298,7 @@ def _validate_field(field: Field, value: object, path: str | None = None) -> obj
         return _validate_sequence(field, value, path)
     if _is_blank(value):
         if field.required:
-            raise InvalidInput(path, "is required")
+            raise InvalidInput(path, ErrorCode.VALUE_REQUIRED)
         return None
     return _coerce_scalar(field, value, path)
 
@@ -295,20 +307,24 @@ def _validate_sequence(field: Field, value: object, path: str) -> list[object]:
     if value is None:
         value = []
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
-        raise InvalidInput(path, f"must be a list, not {_kind(value)}")
+        raise InvalidInput(path, ErrorCode.NOT_A_LIST, got=_kind(value))
     if field.required and not value:
-        raise InvalidInput(path, "is required (at least one item)")
+        raise InvalidInput(path, ErrorCode.LIST_REQUIRED)
     if field.min_items is not None and value and len(value) < field.min_items:
-        raise InvalidInput(path, f"needs at least {field.min_items} items, got {len(value)}")
+        raise InvalidInput(
+            path, ErrorCode.TOO_FEW_ITEMS, min_items=field.min_items, count=len(value)
+        )
     if field.max_items is not None and len(value) > field.max_items:
-        raise InvalidInput(path, f"allows at most {field.max_items} items, got {len(value)}")
+        raise InvalidInput(
+            path, ErrorCode.TOO_MANY_ITEMS, max_items=field.max_items, count=len(value)
+        )
     if field.type == "list":
         assert field.items is not None  # noqa: S101 - parse() guarantees items for a list
         item = field.items
         result: list[object] = []
         for i, element in enumerate(value):
             if _is_blank(element):
-                raise InvalidInput(f"{path}[{i}]", "must not be empty")
+                raise InvalidInput(f"{path}[{i}]", ErrorCode.ITEM_EMPTY)
             result.append(_coerce_scalar(item, element, f"{path}[{i}]"))
         return result
     return [_validate_row(field, row, f"{path}[{i}]") for i, row in enumerate(value)]
@@ -316,11 +332,11 @@ def _validate_sequence(field: Field, value: object, path: str) -> list[object]:
 
 def _validate_row(field: Field, row: object, path: str) -> dict[str, object]:
     if not isinstance(row, Mapping):
-        raise InvalidInput(path, f"must be an object with the table's columns, not {_kind(row)}")
+        raise InvalidInput(path, ErrorCode.ROW_NOT_OBJECT, got=_kind(row))
     names = {column.name for column in field.columns}
     for key in row:
         if key not in names:
-            raise InvalidInput(f"{path}.{key}", "unknown column")
+            raise InvalidInput(f"{path}.{key}", ErrorCode.UNKNOWN_COLUMN)
     return {
         column.name: _validate_field(column, row.get(column.name), f"{path}.{column.name}")
         for column in field.columns
@@ -339,54 +355,54 @@ def _coerce_scalar(field: Field, value: object, path: str) -> object:
         return _coerce_decimal(value, path)
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise InvalidInput(path, f"must be true or false, not {_kind(value)}")
+            raise InvalidInput(path, ErrorCode.NOT_A_BOOLEAN, got=_kind(value))
         return value
     raise AssertionError(f"unhandled field type {kind}")  # parse() admits no other type
 
 
 def _coerce_text(field: Field, value: object, path: str) -> str:
     if not isinstance(value, str):
-        raise InvalidInput(path, f"must be text, not {_kind(value)}")
+        raise InvalidInput(path, ErrorCode.NOT_TEXT, got=_kind(value))
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if field.type == "string" and "\n" in text:
-        raise InvalidInput(path, "must be a single line")
+        raise InvalidInput(path, ErrorCode.NOT_SINGLE_LINE)
     if _CONTROL.search(text):
-        raise InvalidInput(path, "contains a control character")
+        raise InvalidInput(path, ErrorCode.CONTROL_CHARACTERS)
     if field.max_length is not None and len(text) > field.max_length:
         raise InvalidInput(
-            path, f"is too long ({len(text)} characters, at most {field.max_length})"
+            path, ErrorCode.TEXT_TOO_LONG, length=len(text), max_length=field.max_length
         )
     return text
 
 
 def _coerce_date(value: object, path: str) -> date:
     if isinstance(value, datetime):
-        raise InvalidInput(path, "must be a date without a time")
+        raise InvalidInput(path, ErrorCode.DATE_WITH_TIME)
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
-        raise InvalidInput(path, "must be a date in the form yyyy-mm-dd")
+        raise InvalidInput(path, ErrorCode.NOT_A_DATE)
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(path, f"is not a calendar date: {value.strip()}") from None
+        raise InvalidInput(path, ErrorCode.NOT_A_CALENDAR_DATE, value=value.strip()) from None
 
 
 def _coerce_integer(value: object, path: str) -> int:
     if isinstance(value, bool):
-        raise InvalidInput(path, "must be a whole number, not a boolean")
+        raise InvalidInput(path, ErrorCode.NOT_AN_INTEGER)
     if isinstance(value, int):
         if abs(value) >= 10**18:
-            raise InvalidInput(path, "must have at most 18 digits")
+            raise InvalidInput(path, ErrorCode.INTEGER_TOO_LARGE, max_digits=18)
         return value
     if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         return int(value.strip())
-    raise InvalidInput(path, f"must be a whole number, not {_kind(value)}")
+    raise InvalidInput(path, ErrorCode.NOT_AN_INTEGER)
 
 
 def _coerce_decimal(value: object, path: str) -> Decimal:
     if isinstance(value, bool):
-        raise InvalidInput(path, "must be an amount, not a boolean")
+        raise InvalidInput(path, ErrorCode.NOT_AN_AMOUNT)
     if isinstance(value, float):
         value = repr(value)  # the shortest decimal that round-trips: 0.1 -> "0.1"
     if isinstance(value, int | Decimal):
@@ -395,16 +411,16 @@ def _coerce_decimal(value: object, path: str) -> Decimal:
         try:
             amount = Decimal(value.strip())
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-            raise InvalidInput(path, "must be an amount like 1234.50") from None
+            raise InvalidInput(path, ErrorCode.NOT_AN_AMOUNT) from None
     else:
-        raise InvalidInput(path, "must be an amount like 1234.50")
+        raise InvalidInput(path, ErrorCode.NOT_AN_AMOUNT)
     if not amount.is_finite():
-        raise InvalidInput(path, "must be a finite amount")
+        raise InvalidInput(path, ErrorCode.NOT_AN_AMOUNT)
     if abs(amount) >= _MAX_AMOUNT:
-        raise InvalidInput(path, "is too large")
+        raise InvalidInput(path, ErrorCode.AMOUNT_TOO_LARGE, max_digits=15)
     rounded = amount.quantize(_GROSZ)
     if rounded != amount:
-        raise InvalidInput(path, "has more than 2 decimal places")
+        raise InvalidInput(path, ErrorCode.AMOUNT_TOO_PRECISE)
     return rounded
 
 

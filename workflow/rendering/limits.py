@@ -25,6 +25,8 @@ from typing import Any
 
 from jinja2.exceptions import SecurityError
 
+from workflow.errors import ErrorCode
+
 
 @dataclass(frozen=True)
 class RenderLimits:
@@ -56,12 +58,15 @@ def _megabytes(chars: int) -> str:
 
 
 class LimitExceeded(SecurityError):
-    """A render stopped at one of its ``RenderLimits``; ``limit`` names it."""
+    """A render stopped at one of its ``RenderLimits``; ``limit`` names it (in English, for
+    logs), ``code`` and ``params`` say it to a user (the limit's value, the detail)."""
 
-    def __init__(self, limit: str, detail: str) -> None:
+    def __init__(self, code: ErrorCode, limit: str, detail: str, /, **params: object) -> None:
         super().__init__(f"{limit} ({detail})")
         self.limit = limit
         self.detail = detail
+        self.code = code
+        self.params: dict[str, object] = {**params, "detail": detail}
 
 
 class RenderBudget:
@@ -74,28 +79,52 @@ class RenderBudget:
 
     def tick(self) -> None:
         if time.monotonic() > self.deadline:
-            raise LimitExceeded(self.limits.time_limit(), "the template is still running")
+            raise LimitExceeded(
+                ErrorCode.TEMPLATE_TIME_LIMIT,
+                self.limits.time_limit(),
+                "the template is still running",
+                seconds=f"{self.limits.seconds:g}",
+            )
 
     def allow_value(self, size: int, what: str) -> None:
         """Refuse, before it is built, a value of ``size`` characters."""
         if size > self.limits.value_chars:
-            raise LimitExceeded(self.limits.value_limit(), f"{what} would make {size:,} chars")
+            raise LimitExceeded(
+                ErrorCode.TEMPLATE_VALUE_LIMIT,
+                self.limits.value_limit(),
+                f"{what} would make {size:,} chars",
+                limit=_megabytes(self.limits.value_chars),
+            )
 
     def allow_items(self, count: int, what: str) -> None:
         if count > self.limits.items:
-            raise LimitExceeded(f"item count limit {self.limits.items}", f"{what}: {count:,}")
+            raise LimitExceeded(
+                ErrorCode.TEMPLATE_ITEM_LIMIT,
+                f"item count limit {self.limits.items}",
+                f"{what}: {count:,}",
+                limit=self.limits.items,
+            )
 
     def allow_bits(self, bits: int, what: str) -> None:
         if bits > self.limits.number_bits:
-            limit = f"number size limit {self.limits.number_bits} bits"
-            raise LimitExceeded(limit, f"{what} would have {bits:,} bits")
+            raise LimitExceeded(
+                ErrorCode.TEMPLATE_NUMBER_LIMIT,
+                f"number size limit {self.limits.number_bits} bits",
+                f"{what} would have {bits:,} bits",
+                limit=self.limits.number_bits,
+            )
 
     def produce(self, size: int, what: str) -> None:
         """Count ``size`` characters made by the render (and check the deadline)."""
         self.tick()
         self.produced += size
         if self.produced > self.limits.output_chars:
-            raise LimitExceeded(self.limits.output_limit(), f"at {what}")
+            raise LimitExceeded(
+                ErrorCode.TEMPLATE_OUTPUT_LIMIT,
+                self.limits.output_limit(),
+                f"at {what}",
+                limit=_megabytes(self.limits.output_chars),
+            )
 
     def measure(self, value: object) -> int:
         return text_size(value, self.limits.value_chars)

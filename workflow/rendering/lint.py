@@ -22,8 +22,8 @@ from __future__ import annotations
 import copy
 import html
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 from docx.oxml import parse_xml
 from docx.oxml.xmlchemy import BaseOxmlElement
@@ -31,7 +31,8 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
+from workflow.i18n import render_message
 from workflow.rendering.engine import (
     SYSTEM_ATTRIBUTES,
     SYSTEM_VARIABLES,
@@ -63,18 +64,32 @@ class LintProblem:
     """1-based paragraph number within ``part``, if known."""
     excerpt: str | None
     """A short piece of the paragraph's text, to find it in Word."""
-    message: str
+    code: ErrorCode
+    """What is wrong: a ``LINT_*`` code, whose message quotes ``params``."""
+    params: Mapping[str, object] = field(default_factory=dict)
     part: str = "word/document.xml"
 
-    def __str__(self) -> str:
+    @property
+    def message(self) -> str:
+        """The problem in English, without its place (for logs and tests)."""
+        return render_message(self.code, self.params, "en")
+
+    def localized(self, language: str) -> str:
+        """The problem and its place (part, paragraph, excerpt) in ``language``."""
+        text = render_message(self.code, self.params, language)
         where = []
         if self.part != "word/document.xml":
             where.append(self.part.removeprefix("word/"))
         if self.paragraph is not None:
-            where.append(f"paragraph {self.paragraph}")
+            where.append(
+                render_message("paragraph", {"paragraph": self.paragraph}, language, context="lint")
+            )
         if self.excerpt:
             where.append(f'"{self.excerpt}"')
-        return f"{self.message} ({', '.join(where)})" if where else self.message
+        return f"{text} ({', '.join(where)})" if where else text
+
+    def __str__(self) -> str:
+        return self.localized("en")
 
 
 @dataclass
@@ -151,16 +166,15 @@ def _paragraph_problems(template: str, part: _Part) -> list[LintProblem]:
     problems = []
     for number, text in enumerate(part.paragraphs, start=1):
 
-        def problem(excerpt: str, message: str, number: int = number) -> LintProblem:
-            return LintProblem(template, None, number, _shorten(excerpt), message, part.name)
+        def problem(excerpt: str, code: ErrorCode, number: int = number) -> LintProblem:
+            return LintProblem(template, None, number, _shorten(excerpt), code, {}, part.name)
 
         if text.count("{{") != text.count("}}") or text.count("{%") != text.count("%}"):
-            problems.append(problem(text, "unclosed template tag: {{ needs }} and {% needs %}"))
+            problems.append(problem(text, ErrorCode.LINT_UNCLOSED_TAG))
             continue
         for tag in _TAG_RE.findall(text):
             if any(quote in tag for quote in _POLISH_QUOTES):
-                message = "Polish typographic quotes inside a template tag; use ' or \""
-                problems.append(problem(tag, message))
+                problems.append(problem(tag, ErrorCode.LINT_POLISH_QUOTES))
     return problems
 
 
@@ -199,7 +213,8 @@ def _attribute_problems(
                 f"{owner}.{node.attr}",
                 paragraph,
                 excerpt,
-                f"unknown attribute '{owner}.{node.attr}'; known: {', '.join(sorted(allowed))}",
+                ErrorCode.LINT_UNKNOWN_ATTRIBUTE,
+                {"variable": f"{owner}.{node.attr}", "known": sorted(allowed)},
                 part.name,
             )
         )
@@ -226,9 +241,11 @@ def _sandbox_problems(
     template: str, part: _Part, ast: nodes.Template, declared: frozenset[str]
 ) -> list[LintProblem]:
     problems = []
-    for lineno, variable, message in sandbox_findings(ast, declared):
+    for lineno, variable, code, params in sandbox_findings(ast, declared):
         paragraph, excerpt = part.locate(lineno)
-        problems.append(LintProblem(template, variable, paragraph, excerpt, message, part.name))
+        problems.append(
+            LintProblem(template, variable, paragraph, excerpt, code, params, part.name)
+        )
     return problems
 
 
@@ -239,10 +256,16 @@ def _unknown_filter_problems(
     for node in ast.find_all((nodes.Filter, nodes.Test)):
         known = env.filters if isinstance(node, nodes.Filter) else env.tests
         if node.name not in known:
-            kind = "filter" if isinstance(node, nodes.Filter) else "test"
+            code = (
+                ErrorCode.LINT_UNKNOWN_FILTER
+                if isinstance(node, nodes.Filter)
+                else ErrorCode.LINT_UNKNOWN_TEST
+            )
             paragraph, excerpt = part.locate(node.lineno)
-            message = f"unknown {kind} '{node.name}'"
-            problems.append(LintProblem(template, None, paragraph, excerpt, message, part.name))
+            params = {"name": node.name}
+            problems.append(
+                LintProblem(template, None, paragraph, excerpt, code, params, part.name)
+            )
     return problems
 
 
@@ -273,13 +296,15 @@ def lint_template(docx: bytes, schema: FieldSchema, *, name: str) -> list[LintPr
             parsed_all = False
             paragraph, excerpt = part.locate(exc.lineno)
             if not text_problems:  # they explain the syntax error better
-                message = f"template syntax error: {exc.message}"
-                problems.append(LintProblem(name, None, paragraph, excerpt, message, part.name))
+                code, params = ErrorCode.LINT_SYNTAX_ERROR, {"detail": exc.message or ""}
+                problems.append(
+                    LintProblem(name, None, paragraph, excerpt, code, params, part.name)
+                )
             continue
         except RecursionError:
             parsed_all = False
-            message = "an expression is nested too deeply"
-            problems.append(LintProblem(name, None, None, None, message, part.name))
+            code = ErrorCode.LINT_NESTED_TOO_DEEPLY
+            problems.append(LintProblem(name, None, None, None, code, {}, part.name))
             continue
         declared = frozenset(schema.names)
         problems.extend(_sandbox_problems(name, part, ast, declared))
@@ -289,20 +314,25 @@ def lint_template(docx: bytes, schema: FieldSchema, *, name: str) -> list[LintPr
         undeclared = referenced - set(schema.names) - SYSTEM_VARIABLES
         for variable, lineno in sorted(_first_use(ast, undeclared).items()):
             paragraph, excerpt = part.locate(lineno)
-            message = f"variable '{variable}' is not declared in the schema"
-            problems.append(LintProblem(name, variable, paragraph, excerpt, message, part.name))
+            code, params = ErrorCode.LINT_UNDECLARED_VARIABLE, {"variable": variable}
+            problems.append(
+                LintProblem(name, variable, paragraph, excerpt, code, params, part.name)
+            )
         problems.extend(_attribute_problems(name, part, ast, schema))
         problems.extend(_unknown_filter_problems(name, part, ast, env))
     if parsed_all:  # after a syntax error we cannot know what the template uses
-        for field in schema.fields:
-            if field.name not in used:
-                message = f"field '{field.name}' is declared in the schema but never used"
-                problems.append(LintProblem(name, field.name, None, None, message))
+        for declared_field in schema.fields:
+            if declared_field.name not in used:
+                code, params = ErrorCode.LINT_UNUSED_FIELD, {"variable": declared_field.name}
+                problems.append(LintProblem(name, declared_field.name, None, None, code, params))
     return problems
 
 
 def check_template(docx: bytes, schema: FieldSchema, *, name: str) -> None:
-    """Raise ``InvalidInput("template", "<name>: <problem>; <problem>")`` if lint finds any."""
+    """Raise ``InvalidInput("template", TEMPLATE_LINT_FAILED)`` listing every problem (its
+    ``problems`` parameter: ``LintProblem``s, each said in the language of the message)."""
     problems = lint_template(docx, schema, name=name)
     if problems:
-        raise InvalidInput("template", f"{name}: " + "; ".join(str(p) for p in problems))
+        raise InvalidInput(
+            "template", ErrorCode.TEMPLATE_LINT_FAILED, template=name, problems=problems
+        )

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from jinja2 import nodes
 from jinja2.sandbox import MAX_RANGE
 
+from workflow.errors import ErrorCode
+
 #: Globals jinja offers that our environment removes, and the names that mean the template
 #: was written for another system (web frameworks): never a field of ours.
 UNAVAILABLE_NAMES = frozenset({"lipsum", "cycler", "joiner", "namespace", "self"})
@@ -43,8 +45,8 @@ _ATTRIBUTE_ARGUMENT = {
     "join": 1, "unique": 1, "min": 1, "max": 1, "sort": 2,
 }  # fmt: skip
 
-Finding = tuple[int, str | None, str]
-"""(line, variable, message)"""
+Finding = tuple[int, str | None, ErrorCode, dict[str, object]]
+"""(line, variable, code, params): a ``LINT_*`` code and what its message quotes"""
 
 
 def sandbox_findings(ast: nodes.Template, declared: frozenset[str]) -> list[Finding]:
@@ -77,28 +79,30 @@ def _check(node: nodes.Node, declared: frozenset[str]) -> Iterator[Finding]:
     elif isinstance(node, nodes.Filter):
         yield from _filter(line, node)
     elif isinstance(node, nodes.Name) and node.ctx == "load" and _unavailable(node.name, declared):
-        yield line, node.name, f"'{node.name}' is not available in templates"
+        yield line, node.name, ErrorCode.LINT_NAME_UNAVAILABLE, {"name": node.name}
     elif isinstance(node, nodes.Call):
         yield from _call(line, node)
     elif isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
-        yield line, None, "templates cannot include, import or extend other templates"
+        yield line, None, ErrorCode.LINT_NO_INCLUDE, {}
 
 
-def _attribute_name(line: int, name: str, how: str = "attribute") -> Iterator[Finding]:
+def _attribute_name(
+    line: int, name: str, code: ErrorCode = ErrorCode.LINT_INTERNAL_ATTRIBUTE
+) -> Iterator[Finding]:
     for part in name.split("."):
         if part.startswith("_") or part in _INTERNAL_ATTRIBUTES:
-            yield line, None, f"{how} '{name}' is internal: templates cannot use it"
+            yield line, None, code, {"name": name}
             return
 
 
 def _key(line: int, key: nodes.Expr) -> Iterator[Finding]:
     if isinstance(key, nodes.Const):
         if isinstance(key.value, str):
-            yield from _attribute_name(line, key.value, "key")
+            yield from _attribute_name(line, key.value, ErrorCode.LINT_INTERNAL_KEY)
     elif isinstance(key, nodes.Concat) or any(
         isinstance(const.value, str) for const in key.find_all(nodes.Const)
     ):
-        yield line, None, "a key computed from text; use a constant name"
+        yield line, None, ErrorCode.LINT_COMPUTED_KEY, {}
 
 
 def _filter(line: int, node: nodes.Filter) -> Iterator[Finding]:
@@ -111,10 +115,10 @@ def _filter(line: int, node: nodes.Filter) -> Iterator[Finding]:
     if index is not None and len(args) > index:
         named.append(args[index])
     elif name == "attr":
-        yield line, None, "'attr' needs an attribute name"
+        yield line, None, ErrorCode.LINT_ATTR_NEEDS_NAME, {}
     for value in named:
         if not isinstance(value, nodes.Const) or not isinstance(value.value, str | int):
-            yield line, None, f"'{name}' needs a constant attribute name"
+            yield line, None, ErrorCode.LINT_CONSTANT_ATTRIBUTE, {"name": name}
         elif isinstance(value.value, str):
             yield from _attribute_name(line, value.value)
 
@@ -122,7 +126,7 @@ def _filter(line: int, node: nodes.Filter) -> Iterator[Finding]:
 def _call(line: int, node: nodes.Call) -> Iterator[Finding]:
     func = node.node
     if isinstance(func, nodes.Getattr) and func.attr in _MUTATORS:
-        yield line, None, f"templates cannot change lists or dicts ('{func.attr}')"
+        yield line, None, ErrorCode.LINT_MUTATOR, {"name": func.attr}
     if (
         isinstance(func, nodes.Getattr)
         and func.attr in ("format", "format_map")
@@ -130,7 +134,7 @@ def _call(line: int, node: nodes.Call) -> Iterator[Finding]:
         and isinstance(func.node.value, str)
         and any(marker in func.node.value for marker in ("._", "[_"))
     ):
-        yield line, None, "a format string reaching an internal attribute"
+        yield line, None, ErrorCode.LINT_FORMAT_INTERNAL, {}
     if isinstance(func, nodes.Name) and func.name == "range":
         bounds = [a.value for a in node.args if isinstance(a, nodes.Const)]
         if len(bounds) == len(node.args) and all(isinstance(b, int) for b in bounds):
@@ -139,4 +143,4 @@ def _call(line: int, node: nodes.Call) -> Iterator[Finding]:
             except (TypeError, ValueError, OverflowError):
                 length = MAX_RANGE + 1
             if length > MAX_RANGE:
-                yield line, None, f"range longer than {MAX_RANGE} items"
+                yield line, None, ErrorCode.LINT_RANGE_TOO_LONG, {"limit": MAX_RANGE}
