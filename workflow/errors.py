@@ -93,6 +93,15 @@ class ErrorCode(StrEnum):
     ARCHIVE_RENEWAL_POINTLESS = "archive_renewal_pointless"
     SIGNATURE_PROBLEM = "signature_problem"
     TRUST_SERVICE_UNAVAILABLE = "trust_service_unavailable"
+    # signing: a PDF signed elsewhere and uploaded (workflow.signing.upload)
+    NOT_A_PDF = "not_a_pdf"
+    SIGNED_UPLOAD_NOT_AN_UPDATE = "signed_upload_not_an_update"
+    SIGNED_UPLOAD_NO_SIGNATURE = "signed_upload_no_signature"
+    SIGNED_UPLOAD_SEVERAL_SIGNATURES = "signed_upload_several_signatures"
+    SIGNED_UPLOAD_WRONG_FIELD = "signed_upload_wrong_field"
+    SIGNED_UPLOAD_CONTENT_CHANGED = "signed_upload_content_changed"
+    SIGNED_UPLOAD_INVALID = "signed_upload_invalid"
+    SIGNED_UPLOAD_WRONG_SIGNER = "signed_upload_wrong_signer"
 
     # rendering
     CONVERSION_TIMEOUT = "conversion_timeout"

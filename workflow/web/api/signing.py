@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -13,6 +14,7 @@ from workflow.signing.service import (
     complete_external_signature,
     sign_with_demo_key,
 )
+from workflow.signing.upload import accept_signed_pdf
 from workflow.web.deps import CurrentActor, RuntimeDep
 from workflow.web.schemas import (
     DocumentOut,
@@ -22,6 +24,7 @@ from workflow.web.schemas import (
     SignIn,
 )
 from workflow.web.types import DbId
+from workflow.web.uploads import PDF_BODY_OPENAPI, PdfBodyDep
 
 router = APIRouter(prefix="/documents/{document_id}/signatures", tags=["signatures"])
 
@@ -69,3 +72,21 @@ def complete_external(
         rt, actor=actor, document_id=document_id, session_id=session_id, signature_value=value
     )
     return DocumentOut.of(view)
+
+
+@router.post("/upload", openapi_extra=PDF_BODY_OPENAPI)
+def upload_signed_pdf(
+    document_id: DbId, pdf: PdfBodyDep, actor: CurrentActor, rt: RuntimeDep
+) -> dict[str, Any]:
+    """The PDF awaiting the caller's signature, signed elsewhere (any PAdES tool), as the
+    body (``Content-Type: application/pdf``, at most the upload limit). Accepted only as
+    the awaited bytes plus exactly one new, valid signature in the caller's field, made
+    with the caller's certificate; otherwise 422 (``file``) or 409 with the reason, and
+    nothing changes. Returns the document and the validation of the file as stored."""
+    result = accept_signed_pdf(rt, actor=actor, document_id=document_id, pdf=pdf)
+    return {
+        "document": DocumentOut.of(result.document).model_dump(mode="json"),
+        "validation": result.report.to_dict(),
+        "extended": result.extended,
+        "level": result.level,
+    }
