@@ -17,6 +17,7 @@ from workflow.models.documents import (
     DocumentVersion,
     Rendition,
 )
+from workflow.models.drafting import PreviewRender, WorkingDraft
 from workflow.models.identity import (
     ApiToken,
     LoginSession,
@@ -51,6 +52,7 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "OutboxEntry",
+    "PreviewRender",
     "Rendition",
     "SigningSession",
     "StoredFile",
@@ -58,5 +60,6 @@ __all__ = [
     "TemplateVersion",
     "UTCDateTime",
     "User",
+    "WorkingDraft",
     "utcnow",
 ]

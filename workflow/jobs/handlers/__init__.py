@@ -2,6 +2,7 @@
 
 - ``render``: ``documents.render_pdf``, a version's PDF/A (an outbox entry);
 - ``notify``: ``notifications.notify``, the messages of the lifecycle (outbox entries);
+- ``preview``: ``documents.render_preview``, page images of a draft (drafting pages);
 - ``checks``: on a schedule, ``audit.verify``, ``timestamps.renew``, ``blobs.gc``;
 - ``workflow.jobs.dispatch``: ``outbox.dispatch``, the outbox sweep.
 
@@ -10,6 +11,6 @@ the transaction of its result (``workflow.outbox.claim``); the checks only recor
 """
 
 from workflow.jobs import dispatch
-from workflow.jobs.handlers import checks, notify, render
+from workflow.jobs.handlers import checks, notify, preview, render
 
-__all__ = ["checks", "dispatch", "notify", "render"]
+__all__ = ["checks", "dispatch", "notify", "preview", "render"]

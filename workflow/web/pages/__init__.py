@@ -28,6 +28,7 @@ PAGE_MODULES: list[str] = [
     "auth",
     "dashboard",
     "admin",
+    "drafting",  # before documents: /documents/new is not a /documents/{id}
 ]
 
 

@@ -1,0 +1,209 @@
+"""The form module: a schema renders as inputs, a posted form parses back into the values
+the schema validates, with the same names both ways; errors are worded in Polish."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from workflow.errors import InvalidInput
+from workflow.rendering.fields import FieldSchema
+from workflow.web.pages.forms import (
+    apply_row_command,
+    build_form,
+    error_text,
+    label_of,
+    raw_from_form,
+    raw_from_values,
+    row_command,
+    values_from_raw,
+)
+
+TEMPLATES = Path(__file__).parents[3] / "templates"
+
+
+def schema_of(name: str) -> FieldSchema:
+    data = json.loads((TEMPLATES / f"{name}.schema.json").read_text("utf-8"))
+    return FieldSchema.parse(data, source=name)
+
+
+LETTER = schema_of("list_intencyjny")
+STRATEGY = schema_of("e_strategia")
+
+
+def test_a_posted_letter_parses_into_values_the_schema_accepts() -> None:
+    posted = [
+        ("csrf_token", "x"),
+        ("strategy_name", " e-Strategia Rybnika "),
+        ("preamble", "Strony postanawiają…\r\nwspółpracować."),
+        ("goals-1", "drugi cel"),
+        ("goals-0", "pierwszy cel"),
+        ("cooperation_forms-0", "warsztaty"),
+        ("valid_until", "31.12.2028"),
+        ("additional_provisions", ""),
+    ]
+    values, _ = values_from_raw(LETTER, raw_from_form(LETTER, posted))
+    clean = LETTER.validate(values)
+    assert clean["goals"] == ["pierwszy cel", "drugi cel"]
+    assert clean["valid_until"] == date(2028, 12, 31)
+    assert clean["additional_provisions"] is None
+    assert clean["strategy_name"] == "e-Strategia Rybnika"
+
+
+def test_table_rows_parse_with_polish_money_and_blank_rows_dropped() -> None:
+    posted = [
+        ("actions-0-action", "Portal"),
+        ("actions-0-owner", "Wydział IT"),
+        ("actions-0-deadline", "2027-06-30"),
+        ("actions-0-budget", "1 234,50 zł"),
+        ("actions-1-action", ""),
+        ("actions-1-owner", " "),
+        ("actions-2-action", "Szkolenia"),
+        ("actions-2-owner", "Wydział Edukacji"),
+        ("actions-2-deadline", "2027-09-30"),
+        ("actions-2-budget", "abc"),
+    ]
+    raw = raw_from_form(STRATEGY, posted)
+    assert len(raw["actions"]) == 3
+    values, where = values_from_raw(STRATEGY, raw)
+    actions = values["actions"]
+    assert isinstance(actions, list) and len(actions) == 2
+    assert actions[0]["budget"] == "1234.50"
+    before_actions = {"period_from": 2027, "period_to": 2030, "diagnosis": "d", "vision": "v",
+                      "strategic_goals": ["g"]}  # fmt: skip
+    with pytest.raises(InvalidInput) as caught:
+        STRATEGY.validate({**before_actions, "actions": actions})
+    assert caught.value.field == "actions[1].budget"
+    # the error points at the row the person typed it in: row 2 of the form
+    assert where(caught.value.field) == "actions[2].budget"
+    assert where("actions[0].budget") == "actions[0].budget"
+
+
+def test_the_form_round_trips_stored_values() -> None:
+    stored = {
+        "period_from": 2027,
+        "period_to": 2030,
+        "actions": [
+            {"action": "A", "owner": "B", "deadline": "2027-01-31", "budget": "100.00"},
+        ],
+        "strategic_goals": ["x", "y"],
+    }
+    raw = raw_from_values(STRATEGY, stored)
+    assert raw["period_from"] == "2027"
+    assert raw["actions"] == [
+        {"action": "A", "owner": "B", "deadline": "2027-01-31", "budget": "100.00"}
+    ]
+    form = build_form(STRATEGY, raw, errors={}, lang="pl")
+    pairs = [
+        (i.name, i.value)
+        for f in form.fields
+        for i in ([f.input] if f.input else [i for r in f.rows for i in r.inputs])
+    ]
+    assert raw_from_form(STRATEGY, pairs) == {
+        **raw,
+        "kpis": [{"indicator": "", "baseline": "", "target": "", "target_year": ""}],
+    }
+
+
+def test_build_form_describes_each_kind_of_field() -> None:
+    form = build_form(
+        STRATEGY,
+        raw_from_values(STRATEGY, {"strategic_goals": ["a", "b"]}),
+        errors={"strategic_goals[1]": "Błąd", "kpis": "Dodaj co najmniej jedną pozycję."},
+        lang="pl",
+    )
+    by_name = {f.name: f for f in form.fields}
+    assert by_name["period_from"].input is not None
+    assert by_name["period_from"].input.input == "integer"
+    assert by_name["diagnosis"].input is not None
+    assert by_name["diagnosis"].input.input == "textarea"
+    goals = by_name["strategic_goals"]
+    assert [r.inputs[0].name for r in goals.rows] == ["strategic_goals-0", "strategic_goals-1"]
+    assert goals.rows[1].inputs[0].error == "Błąd"
+    assert goals.can_add and goals.can_remove
+    actions = by_name["actions"]
+    assert [i.name for i in actions.rows[0].inputs] == [
+        "actions-0-action", "actions-0-owner", "actions-0-deadline", "actions-0-budget",
+    ]  # fmt: skip
+    assert [i.input for i in actions.rows[0].inputs] == ["text", "text", "date", "money"]
+    assert actions.columns[3] == ("budget", "Budżet (zł)")
+    assert by_name["kpis"].error == "Dodaj co najmniej jedną pozycję."
+    english = build_form(STRATEGY, {}, errors={}, lang="en")
+    assert english.fields[0].label == "First year"
+
+
+def test_rows_are_added_and_removed_by_the_button_pressed() -> None:
+    raw = raw_from_form(LETTER, [("goals-0", "a"), ("goals-1", "b"), ("goals-2", "c")])
+    assert row_command([("add", "goals"), ("x", "y")]) == ("goals", None)
+    added = apply_row_command(LETTER, raw, add="goals")
+    assert added["goals"] == ["a", "b", "c", ""]
+    assert raw["goals"] == ["a", "b", "c"]  # untouched
+    removed = apply_row_command(LETTER, raw, remove="goals-1")
+    assert removed["goals"] == ["a", "c"]
+    assert apply_row_command(LETTER, raw, add="strategy_name") == raw  # not a list
+    assert apply_row_command(LETTER, raw, remove="goals-9") == raw
+    full = {"goals": [str(i) for i in range(12)]}
+    assert len(apply_row_command(LETTER, full, add="goals")["goals"]) == 12  # max_items
+    empty_table = apply_row_command(STRATEGY, {"actions": []}, add="actions")
+    assert len(empty_table["actions"]) == 2  # the blank row shown, and the new one
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "words"),
+    [
+        ("2027-02-30", "valid_until", ("2027-02-30",)),
+        ("jutro", "valid_until", ("RRRR-MM-DD",)),
+        ("", "strategy_name", ("wymagane",)),
+    ],
+)
+def test_errors_are_worded_in_polish_next_to_the_field(
+    value: str, path: str, words: tuple[str, ...]
+) -> None:
+    valid = {"strategy_name": "x", "preamble": "y", "goals": ["g"], "cooperation_forms": ["f"],
+             "valid_until": "2027-01-01"}  # fmt: skip
+    raw = raw_from_values(LETTER, valid)
+    raw[path] = value
+    values, where = values_from_raw(LETTER, raw)
+    with pytest.raises(InvalidInput) as caught:
+        LETTER.validate(values)
+    assert where(caught.value.field) == path
+    label = label_of(LETTER, path, "pl")
+    polish = error_text(caught.value, "pl", label=label)
+    assert all(w.lower() in polish.lower() for w in words), polish
+    assert path not in polish  # the label names the field, not its path
+    assert polish != error_text(caught.value, "en", label=label_of(LETTER, path, "en"))
+
+
+def test_labels_of_paths() -> None:
+    assert label_of(LETTER, "goals[1]", "pl") == "Cele współpracy 2"
+    assert label_of(STRATEGY, "actions[0].budget", "pl") == "Budżet (zł), wiersz 1"
+    assert label_of(STRATEGY, "actions[0].budget", "en") == "Budget (PLN), row 1"
+    assert label_of(LETTER, "nope", "pl") is None
+
+
+def test_an_empty_required_list_asks_for_an_item() -> None:
+    raw = raw_from_form(LETTER, [("goals-0", "  ")])
+    values, _ = values_from_raw(LETTER, raw)
+    assert values["goals"] == []
+    with pytest.raises(InvalidInput) as caught:
+        LETTER.validate({**values, "strategy_name": "x", "preamble": "y"})
+    assert caught.value.field == "goals"
+    text = error_text(caught.value, "pl", label=label_of(LETTER, "goals", "pl"))
+    assert "pozycj" in text and "goals" not in text
+
+
+def test_money_and_unknown_names() -> None:
+    raw = raw_from_form(
+        STRATEGY,
+        [("actions-0-budget", "2 000"), ("actions-0-nope", "x"), ("nope-0", "x"),
+         ("actions-999-owner", "x"), ("period_from", "2027")],
+    )  # fmt: skip
+    assert raw["actions"] == [{"action": "", "owner": "", "deadline": "", "budget": "2 000"}]
+    values, _ = values_from_raw(STRATEGY, raw)
+    assert values["actions"] == [{"action": None, "owner": None, "deadline": None,
+                                  "budget": "2000"}]  # fmt: skip
+    assert Decimal("2000") == Decimal(str(values["actions"][0]["budget"]))
