@@ -18,6 +18,7 @@ raising (its owner must be able to finish the work later, see ``storage.blobs``)
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,7 +56,20 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    _name_connections(engine)
+    return engine
+
+
+def _name_connections(engine: Engine) -> None:
+    """Each PostgreSQL connection says which process holds it (``application_name``
+    ``estrategia:<pid>``, read at connect time, so after any fork): ``pg_stat_activity``
+    then tells an operator which server or worker holds a lock or waits for one, and which
+    one to stop."""
+
+    @event.listens_for(engine, "do_connect")
+    def _name(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams.setdefault("application_name", f"estrategia:{os.getpid()}")
 
 
 def _private_sqlite_files(url: str) -> None:
