@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.config import Settings, private_dir
 from workflow.db import make_engine, make_read_session_factory, make_session_factory
-from workflow.errors import NotPermitted
+from workflow.errors import ErrorCode, NotPermitted
 from workflow.rendering.converter import (
     ColdConverter,
     FallbackConverter,
@@ -53,10 +53,10 @@ class SigningEnvironment:
     def demo_key(self, email: str) -> KeySource:
         """The server-held demo key of a demo signatory (demo mode only)."""
         if self.demo_pki is None:
-            raise NotPermitted("server-held keys exist only in demo mode; sign externally")
+            raise NotPermitted(ErrorCode.DEMO_KEYS_ONLY_IN_DEMO)
         key_id = self.demo_key_ids.get(email)
         if key_id is None or not self.demo_pki.p12_path(key_id).exists():
-            raise NotPermitted(f"{email} has no demo key; sign externally")
+            raise NotPermitted(ErrorCode.NO_DEMO_KEY, email=email)
         if key_id not in self._keys:
             self._keys[key_id] = self.demo_pki.key(key_id)
         return self._keys[key_id]

@@ -101,7 +101,8 @@ def test_undeclared_variable() -> None:
     assert [(p.variable, p.paragraph) for p in problems] == [("total_budget", 6)]
     assert problems[0].code == ErrorCode.LINT_UNDECLARED_VARIABLE
     assert problems[0].localized("pl") == (
-        'zmiennej „total_budget” nie ma w schemacie pól (akapit 6, "Budżet: {{ total_budget|kwota }}")'
+        "zmiennej „total_budget” nie ma w schemacie pól "
+        '(akapit 6, "Budżet: {{ total_budget|kwota }}")'
     )
 
 

@@ -15,7 +15,7 @@ from workflow.db import transaction
 from workflow.demo.data import DemoIds
 from workflow.documents.reading import get_document
 from workflow.documents.rendition import get_file
-from workflow.errors import GuardRefused, NotPermitted, TransitionNotAllowed
+from workflow.errors import ErrorCode, GuardRefused, NotPermitted, TransitionNotAllowed
 from workflow.identity.actors import Actor
 from workflow.review.transitions import transition
 from workflow.runtime import Runtime
@@ -24,7 +24,7 @@ from workflow.signing.service import (
     complete_external_signature,
     sign_with_demo_key,
 )
-from workflow.states import Status
+from workflow.states import Refusal, Status
 from workflow.views import DocumentView
 
 
@@ -56,14 +56,16 @@ def test_officials_sign_in_order_on_the_exact_pdf(
 ) -> None:
     doc = _awaiting(rt, actors, demo)
     frozen_sha = doc.current_pdf_sha256 or ""
-    with pytest.raises(GuardRefused, match="not this person's turn"):
+    with pytest.raises(GuardRefused) as refused:
         sign_with_demo_key(
             rt, actor=actors["prezydent"], document_id=doc.id, presented_pdf_sha256=frozen_sha
         )
-    with pytest.raises(GuardRefused, match="sha256 differs"):
+    assert refused.value.code == Refusal.NOT_YOUR_TURN
+    with pytest.raises(GuardRefused) as refused:
         sign_with_demo_key(
             rt, actor=actors["prezes"], document_id=doc.id, presented_pdf_sha256="0" * 64
         )
+    assert refused.value.code == Refusal.PDF_DIFFERS
     with pytest.raises(NotPermitted):
         sign_with_demo_key(
             rt, actor=actors["autor"], document_id=doc.id, presented_pdf_sha256=frozen_sha
@@ -77,10 +79,11 @@ def test_officials_sign_in_order_on_the_exact_pdf(
     )
     assert first.status == Status.AWAITING_SIGNATURES
     assert first.signatories[0].signed_at is not None and first.signatories[1].signed_at is None
-    with pytest.raises(GuardRefused, match="sha256 differs"):  # the frozen PDF is stale now
+    with pytest.raises(GuardRefused) as refused:  # the frozen PDF is stale now
         sign_with_demo_key(
             rt, actor=actors["prezydent"], document_id=doc.id, presented_pdf_sha256=frozen_sha
         )
+    assert refused.value.code == Refusal.PDF_DIFFERS
     final = sign_with_demo_key(
         rt, actor=actors["prezydent"], document_id=doc.id,
         presented_pdf_sha256=first.current_pdf_sha256 or "",
@@ -137,12 +140,14 @@ def test_external_signing_never_needs_the_key_on_the_server(
     pki = rt.signing.demo_pki
     assert pki is not None
     chain = b"".join(pki.cert_path(n).read_bytes() for n in ("prezes", "intermediate", "root"))
-    with pytest.raises(GuardRefused, match="issued to 'Piotr Kuczera'"):
+    with pytest.raises(GuardRefused) as refused:
         begin_external_signature(
             rt, actor=actors["prezes"], document_id=doc.id,
             presented_pdf_sha256=doc.current_pdf_sha256 or "",
             certificate_chain=pki.cert_path("prezydent").read_bytes(),
         )  # fmt: skip
+    assert refused.value.code == ErrorCode.CERTIFICATE_NOT_DESIGNATED
+    assert refused.value.params["certificate_name"] == "Piotr Kuczera"
     step = begin_external_signature(
         rt, actor=actors["prezes"], document_id=doc.id,
         presented_pdf_sha256=doc.current_pdf_sha256 or "", certificate_chain=chain,
@@ -213,12 +218,14 @@ def test_a_signature_with_someone_elses_certificate_is_not_stored(
         rt, actor=actors["prezes"], document_id=doc.id,
         presented_pdf_sha256=doc.current_pdf_sha256 or "",
     )  # fmt: skip
-    with pytest.raises(GuardRefused, match="issued to 'Patrycja Sass-Staniszewska'"):
+    with pytest.raises(GuardRefused) as refused:
         sign_with_key(
             rt, actor=actors["prezydent"], document_id=doc.id,
             presented_pdf_sha256=doc.current_pdf_sha256 or "",
             key=rt.signing.demo_key(actors["prezes"].email),
         )  # fmt: skip
+    assert refused.value.code == ErrorCode.CERTIFICATE_NOT_DESIGNATED
+    assert refused.value.params["certificate_name"] == "Patrycja Sass-Staniszewska"
     after = get_document(rt, actor=actors["prezydent"], document_id=doc.id)
     assert after.current_pdf_sha256 == doc.current_pdf_sha256
     assert after.lock_version == doc.lock_version

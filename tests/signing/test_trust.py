@@ -11,7 +11,7 @@ from signatures import PadesLevel
 from tests.support import free_port
 from workflow.config import Settings
 from workflow.demo.pki import open_demo_signing_environment
-from workflow.errors import InvalidInput, NotPermitted
+from workflow.errors import ErrorCode, InvalidInput, NotPermitted
 from workflow.runtime import build_runtime
 from workflow.signing.trust import configured_trust, open_signing_environment
 from workflow.web.app import default_signing_factory
@@ -28,10 +28,18 @@ def test_the_web_app_factory_picks_the_demo_wiring_only_in_demo_mode(tmp_path: P
 
 
 def test_production_opens_no_demo_and_wants_roots(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="demo"):
+    with pytest.raises(InvalidInput) as refused:
         open_signing_environment(_settings(tmp_path))
-    with pytest.raises(InvalidInput, match="trust_roots"):
+    assert (refused.value.field, refused.value.code) == (
+        "demo",
+        ErrorCode.DEMO_ENVIRONMENT_ELSEWHERE,
+    )
+    with pytest.raises(InvalidInput) as refused:
         open_signing_environment(_settings(tmp_path, signing={"demo": False}))
+    assert (refused.value.field, refused.value.code) == (
+        "trust_roots",
+        ErrorCode.TRUST_ROOTS_REQUIRED,
+    )
 
 
 def test_a_runtime_without_a_signing_environment_says_so(tmp_path: Path) -> None:
@@ -47,8 +55,10 @@ def test_demo_mode_makes_the_pki_serves_it_and_holds_only_signatories_keys(
     tmp_path: Path,
 ) -> None:
     settings = _settings(tmp_path, signing={"demo_services_port": free_port()})
-    with pytest.raises(InvalidInput, match="pki init"):
+    with pytest.raises(InvalidInput) as refused:
         configured_trust(settings)  # nothing made yet: verifying needs no new PKI
+    assert refused.value.code == ErrorCode.DEMO_PKI_MISSING
+    assert "estrategia pki init" in refused.value.message("pl")
     rt = build_runtime(settings, signing_factory=open_demo_signing_environment)
     try:
         env = rt.signing

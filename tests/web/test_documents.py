@@ -16,12 +16,12 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 # One test per list rather than one per case: each case would pay for a fresh database.
 WRONG_VALUES: list[tuple[dict[str, Any], str, str]] = [
-    ({**LETTER_VALUES, "budget": 100}, "budget", "unknown field"),
-    ({**LETTER_VALUES, "goals": "jeden cel"}, "goals", "must be a list"),
-    ({**LETTER_VALUES, "valid_until": "31.12.2027"}, "valid_until", "yyyy-mm-dd"),
-    ({k: v for k, v in LETTER_VALUES.items() if k != "preamble"}, "preamble", "required"),
-    ({**LETTER_VALUES, "goals": ["ok", ""]}, "goals[1]", "empty"),
-    ({**LETTER_VALUES, "strategy_name": "x" * 201}, "strategy_name", "too long"),
+    ({**LETTER_VALUES, "budget": 100}, "budget", "unknown_field"),
+    ({**LETTER_VALUES, "goals": "jeden cel"}, "goals", "not_a_list"),
+    ({**LETTER_VALUES, "valid_until": "31.12.2027"}, "valid_until", "not_a_date"),
+    ({k: v for k, v in LETTER_VALUES.items() if k != "preamble"}, "preamble", "value_required"),
+    ({**LETTER_VALUES, "goals": ["ok", ""]}, "goals[1]", "item_empty"),
+    ({**LETTER_VALUES, "strategy_name": "x" * 201}, "strategy_name", "text_too_long"),
 ]
 WRONG_BODIES: list[tuple[dict[str, Any], str]] = [
     ({"colour": "red"}, "colour"),  # unknown key
@@ -35,13 +35,13 @@ WRONG_BODIES: list[tuple[dict[str, Any], str]] = [
 
 def test_field_values_are_checked_against_the_template_schema(login: Login, demo: DemoIds) -> None:
     author = login("autor")
-    for values, field, words in WRONG_VALUES:
+    for values, field, code in WRONG_VALUES:
         r = author.post(f"{API}/documents", json=letter_body(demo, values=values))
         assert r.status_code == 422, (field, r.text)
         body = r.json()
-        assert body["code"] == "invalid_input"
-        assert body["field"] == field
-        assert words in body["reason"], (field, body)
+        assert (body["code"], body["kind"]) == (code, "invalid_input"), body
+        assert body["field"] == body["params"]["field"] == field
+        assert f"'{field}'" in body["detail"], body
     assert author.get(f"{API}/documents").json() == []  # nothing was stored
 
 

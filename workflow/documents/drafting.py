@@ -25,7 +25,7 @@ from workflow.documents.access import (
     void_approvals,
 )
 from workflow.documents.context import render_context
-from workflow.errors import ConflictingChange, InvalidInput, NotPermitted
+from workflow.errors import ConflictingChange, ErrorCode, InvalidInput, NotPermitted
 from workflow.identity.actors import Actor
 from workflow.models import (
     Document,
@@ -156,15 +156,15 @@ def _validate_parties(
     session: Session, parties: Sequence[PartyInput]
 ) -> list[tuple[Organisation, User | None]]:
     if not parties:
-        raise InvalidInput("parties", "a document needs at least one party")
+        raise InvalidInput("parties", ErrorCode.PARTY_REQUIRED)
     seen: set[int] = set()
     result = []
     for i, p in enumerate(parties):
         org = session.get(Organisation, p.organisation_id)
         if org is None:
-            raise InvalidInput(f"parties[{i}].organisation_id", "no such organisation")
+            raise InvalidInput(f"parties[{i}].organisation_id", ErrorCode.ORGANISATION_NOT_FOUND)
         if org.id in seen:
-            raise InvalidInput(f"parties[{i}].organisation_id", "listed twice")
+            raise InvalidInput(f"parties[{i}].organisation_id", ErrorCode.LISTED_TWICE)
         seen.add(org.id)
         rep = None
         if p.representative_id is not None:
@@ -176,7 +176,11 @@ def _validate_parties(
                 )
             )
             if rep is None or not rep.is_active or member is None:
-                raise InvalidInput(f"parties[{i}].representative_id", f"not a person of {org.name}")
+                raise InvalidInput(
+                    f"parties[{i}].representative_id",
+                    ErrorCode.NOT_A_PERSON_OF,
+                    organisation=org.name,
+                )
         result.append((org, rep))
     return result
 
@@ -189,9 +193,9 @@ def _validate_signatories(
     for i, s in enumerate(signatories):
         user = session.get(User, s.user_id)
         if user is None or not user.is_active:
-            raise InvalidInput(f"signatories[{i}].user_id", "no such person")
+            raise InvalidInput(f"signatories[{i}].user_id", ErrorCode.PERSON_NOT_FOUND)
         if user.id in seen:
-            raise InvalidInput(f"signatories[{i}].user_id", "listed twice")
+            raise InvalidInput(f"signatories[{i}].user_id", ErrorCode.LISTED_TWICE)
         seen.add(user.id)
         signing_orgs = (
             set(
@@ -208,17 +212,19 @@ def _validate_signatories(
             if len(signing_orgs) != 1:
                 raise InvalidInput(
                     f"signatories[{i}].organisation_id",
-                    "say for which party organisation this person signs",
+                    ErrorCode.SIGNATORY_ORGANISATION_REQUIRED,
                 )
             org_id = signing_orgs.pop()
         elif org_id not in signing_orgs:
             raise InvalidInput(
                 f"signatories[{i}].user_id",
-                f"{user.full_name} is not a signatory of a party organisation {org_id}",
+                ErrorCode.SIGNATORY_NOT_OF_PARTY,
+                person=user.full_name,
+                organisation_id=org_id,
             )
         function = (s.function or user.function_title or "").strip()
         if not function:
-            raise InvalidInput(f"signatories[{i}].function", "required: the signer's function")
+            raise InvalidInput(f"signatories[{i}].function", ErrorCode.SIGNATORY_FUNCTION_REQUIRED)
         result.append((user, org_id, function))
     return result
 
@@ -236,13 +242,13 @@ def create_document(
 ) -> DocumentView:
     title = title.strip()
     if not title or len(title) > 300:
-        raise InvalidInput("title", "required, at most 300 characters")
+        raise InvalidInput("title", ErrorCode.TEXT_REQUIRED, max_length=300)
     authoring = [org for org, role in actor.roles_by_org if role == Role.AUTHOR]
     if not authoring:
-        raise NotPermitted("creating documents needs the author role")
+        raise NotPermitted(ErrorCode.AUTHOR_ROLE_REQUIRED)
     owner_id = owner_organisation_id if owner_organisation_id is not None else authoring[0]
     if owner_id not in authoring:
-        raise NotPermitted("you are not an author in that organisation")
+        raise NotPermitted(ErrorCode.NOT_AUTHOR_IN_ORGANISATION)
     request = _NewDocument(actor, template_name, title, values, parties, signatories, owner_id)
     for _attempt in range(_ATTEMPTS):
         with transaction(rt.read_sessions) as session:
@@ -253,7 +259,7 @@ def create_document(
             return _store_new(rt, request, draft, docx)
         except _Moved:
             continue  # another document took the reserved number first
-    raise ConflictingChange("document numbering")
+    raise ConflictingChange(ErrorCode.NUMBERING_CHANGED)
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,7 @@ def _draft_new(
     signers = _validate_signatories(session, request.signatories, {o.id for o, _ in orgs})
     owner = session.get(Organisation, request.owner_id)
     if owner is None:
-        raise InvalidInput("owner_organisation_id", "no such organisation")
+        raise InvalidInput("owner_organisation_id", ErrorCode.ORGANISATION_NOT_FOUND)
     created_at = datetime.now(UTC)
     by_id = {org.id: org for org, _ in orgs}
     doc = Document(
@@ -380,8 +386,10 @@ def edit_document(
             return _store_edit(rt, actor, draft, docx, values=values, note=note)
         except _Moved:
             if seen_lock_version is not None:
-                raise ConflictingChange(f"document {doc.reference}") from None
-    raise ConflictingChange(f"document {doc.reference}")
+                raise ConflictingChange(
+                    ErrorCode.DOCUMENT_CHANGED, reference=doc.reference
+                ) from None
+    raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
 
 
 def _draft_edit(
@@ -394,7 +402,7 @@ def _draft_edit(
 ) -> _Draft:
     seen = doc.lock_version if seen_lock_version is None else seen_lock_version
     if seen != doc.lock_version:
-        raise ConflictingChange(f"document {doc.reference}")
+        raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
     check_transition(session, actor, doc, transition_for(Action.EDIT))
     merged = {**doc.versions[-1].field_values, **values}
     schema = FieldSchema.parse(doc.template_version.field_schema, source=doc.reference or "")

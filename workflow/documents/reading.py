@@ -12,7 +12,7 @@ from workflow.documents.access import (
     DOCUMENT_LOAD,
     load_visible,
 )
-from workflow.errors import NotFound
+from workflow.errors import ErrorCode, NotFound
 from workflow.identity.actors import Actor, visible_documents_clause
 from workflow.models import (
     Document,
@@ -69,7 +69,7 @@ def version_of(doc: Document, number: int | None) -> DocumentVersion:
     for v in doc.versions:
         if v.number == number:
             return v
-    raise NotFound(f"version {number} of document {doc.reference}")
+    raise NotFound(ErrorCode.VERSION_NOT_FOUND, version=number, reference=doc.reference)
 
 
 def document_audit(rt: Runtime, *, actor: Actor, document_id: int) -> list[dict[str, Any]]:

@@ -331,7 +331,7 @@ def purge_expired(rt: Runtime, *, keep: timedelta = timedelta(days=30)) -> tuple
 def issue_token(rt: Runtime, *, actor: Actor, name: str) -> IssuedToken:
     name = name.strip()
     if not name or len(name) > 120:
-        raise InvalidInput("name", "required, at most 120 characters")
+        raise InvalidInput("name", ErrorCode.TEXT_REQUIRED, max_length=120)
     with transaction(rt.sessions) as session:
         token_id, token = identity.create_api_token(session, user_id=actor.user_id, name=name)
         audit.append(

@@ -23,7 +23,7 @@ from signatures import (
 from workflow import audit
 from workflow.db import transaction
 from workflow.documents.rendition import PDF_MEDIA_TYPE
-from workflow.errors import ConflictingChange
+from workflow.errors import ConflictingChange, ErrorCode
 from workflow.models import Document
 from workflow.runtime import Runtime
 from workflow.states import Status
@@ -94,7 +94,7 @@ def _store(
     with transaction(rt.sessions) as session:
         doc = session.get(Document, document_id)
         if doc is None or doc.current_pdf_sha256 != old_sha:
-            raise ConflictingChange(f"document {reference}")
+            raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=reference)
         sha = store_file(session, rt.blobs, pdf, PDF_MEDIA_TYPE)
         doc.current_pdf_sha256 = sha
         doc.lock_version += 1

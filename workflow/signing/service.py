@@ -38,13 +38,13 @@ from workflow import audit, outbox
 from workflow.db import transaction
 from workflow.documents.access import check_transition, load_visible, move_status
 from workflow.documents.rendition import PDF_MEDIA_TYPE
-from workflow.errors import ConflictingChange, GuardRefused, InvalidInput, NotFound
+from workflow.errors import ConflictingChange, ErrorCode, GuardRefused, InvalidInput, NotFound
 from workflow.identity.actors import Actor
 from workflow.metrics import observe_signing
 from workflow.models import SigningSession
 from workflow.runtime import Runtime
 from workflow.signing.stamp_places import stamp_places
-from workflow.states import Action, effects_of, transition_for
+from workflow.states import Action, Refusal, effects_of, transition_for
 from workflow.storage.blobs import store_file
 from workflow.views import DocumentView
 
@@ -60,11 +60,11 @@ def prepare_signing_pdf(rt: Runtime, *, actor: Actor, document_id: int) -> tuple
         version = doc.versions[-1]
         pdf_sha = version.pdf_sha256
         if pdf_sha is None:
-            raise GuardRefused("the version has no rendered PDF")
+            raise GuardRefused(Refusal.NO_RENDERED_PDF)
         count = len(doc.signatories)
         version_id = version.id
     if count == 0:
-        raise GuardRefused("the document has no designated signatories")
+        raise GuardRefused(Refusal.NO_SIGNATORIES)
     pdf = rt.blobs.get(pdf_sha)
     specs = [
         FieldSpec(
@@ -123,14 +123,14 @@ def _turn(rt: Runtime, actor: Actor, document_id: int, presented_pdf_sha256: str
 def _check_signed(rt: Runtime, turn: _Turn, signed: bytes) -> SignatureReport:
     """The new signature must extend the awaited PDF and validate on the expected field."""
     if not signed.startswith(turn.pdf):
-        raise GuardRefused("the signed PDF is not an incremental update of the awaited PDF")
+        raise GuardRefused(ErrorCode.SIGNED_PDF_NOT_INCREMENTAL)
     report = validate_pdf(signed, trust=rt.signing.trust)
     mine = [s for s in report.signatures if s.field_name == turn.field_name]
     if not mine:
-        raise GuardRefused(f"the signed PDF has no signature in field '{turn.field_name}'")
+        raise GuardRefused(ErrorCode.SIGNATURE_MISSING, field=turn.field_name)
     sig = mine[-1]
     if not (sig.intact and sig.cryptographically_valid and sig.trusted):
-        raise GuardRefused("the new signature does not validate: " + "; ".join(sig.problems))
+        raise GuardRefused(ErrorCode.NEW_SIGNATURE_INVALID, problems=list(sig.problems))
     _check_signer_name(sig.certificate.common_name, turn.profile.full_name)
     return sig
 
@@ -141,7 +141,9 @@ def _check_signer_name(certificate_name: str, designated: str) -> None:
     number (PESEL-based) belongs with the registry of people."""
     if certificate_name.casefold() != designated.casefold():
         raise GuardRefused(
-            f"the certificate is issued to '{certificate_name}', not to '{designated}'"
+            ErrorCode.CERTIFICATE_NOT_DESIGNATED,
+            certificate_name=certificate_name,
+            designated=designated,
         )
 
 
@@ -163,7 +165,7 @@ def _record(
     with transaction(rt.sessions) as session:
         doc = load_visible(session, actor, turn.document_id)
         if doc.lock_version != turn.lock_version or doc.current_pdf_sha256 != turn.pdf_sha256:
-            raise ConflictingChange(f"document {doc.reference}")
+            raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
         sha = store_file(session, rt.blobs, signed, PDF_MEDIA_TYPE)
         signatory = next(s for s in doc.signatories if s.position == turn.position)
         signatory.signed_at = datetime.now(UTC)
@@ -281,9 +283,11 @@ def begin_external_signature(
     try:
         certs = load_certificates(certificate_chain)
     except Exception as exc:  # any parse failure is the caller's bad input
-        raise InvalidInput("certificate_chain", f"not PEM or DER certificates: {exc}") from exc
+        raise InvalidInput(
+            "certificate_chain", ErrorCode.CERTIFICATE_CHAIN_UNREADABLE, detail=str(exc)
+        ) from exc
     if not certs:
-        raise InvalidInput("certificate_chain", "no certificate found")
+        raise InvalidInput("certificate_chain", ErrorCode.CERTIFICATE_CHAIN_EMPTY)
     turn = _turn(rt, actor, document_id, presented_pdf_sha256)
     _check_signer_name(certs[0].subject.native.get("common_name", ""), turn.profile.full_name)
     env = rt.signing
@@ -302,7 +306,7 @@ def begin_external_signature(
     with transaction(rt.sessions) as session:
         doc = load_visible(session, actor, document_id)
         if doc.lock_version != turn.lock_version:
-            raise ConflictingChange(f"document {doc.reference}")
+            raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
         signatory = next(s for s in doc.signatories if s.position == turn.position)
         row = SigningSession(
             document_id=doc.id,
@@ -349,7 +353,7 @@ def complete_external_signature(
             )
         ).first()
         if row is None or row.completed_at is not None:
-            raise NotFound(f"open signing session {session_id}")
+            raise NotFound(ErrorCode.SIGNING_SESSION_NOT_FOUND, session_id=session_id)
         state, base_sha = row.state, row.base_pdf_sha256
     turn = _turn(rt, actor, document_id, base_sha)
     env = rt.signing

@@ -12,7 +12,7 @@ from __future__ import annotations
 from signatures import PadesLevel, ServiceUrls, TrustSettings
 from signatures.pki import DemoPki
 from workflow.config import Settings
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.runtime import SigningEnvironment
 
 __all__ = [
@@ -28,7 +28,11 @@ def configured_level(settings: Settings) -> PadesLevel:
     try:
         return PadesLevel(settings.signing.level)
     except ValueError as exc:
-        raise InvalidInput("signature_level", "must be B-B, B-T, B-LT or B-LTA") from exc
+        raise InvalidInput(
+            "signature_level",
+            ErrorCode.SIGNATURE_LEVEL_INVALID,
+            allowed=[level.value for level in PadesLevel],
+        ) from exc
 
 
 def configured_trust(settings: Settings) -> TrustSettings:
@@ -40,18 +44,19 @@ def configured_trust(settings: Settings) -> TrustSettings:
     if settings.signing.demo:
         if not (settings.pki_dir / "pki.json").exists():
             raise InvalidInput(
-                "trust_roots",
-                f"demo mode and no demo PKI in {settings.pki_dir} yet: run `estrategia pki init`",
+                "trust_roots", ErrorCode.DEMO_PKI_MISSING, pki_dir=str(settings.pki_dir)
             )
         return DemoPki.load(settings.pki_dir).trust_settings()
     if not settings.signing.trust_roots:
-        raise InvalidInput("trust_roots", "production needs at least one trusted root")
+        raise InvalidInput("trust_roots", ErrorCode.TRUST_ROOTS_REQUIRED)
     try:
         return TrustSettings.from_pem_files(
             settings.signing.trust_roots, tsa_trust_roots=settings.signing.tsa_trust_roots
         )
     except OSError as exc:
-        raise InvalidInput("trust_roots", f"cannot read {exc.filename}: {exc.strerror}") from exc
+        raise InvalidInput(
+            "trust_roots", ErrorCode.FILE_UNREADABLE, path=exc.filename, detail=exc.strerror
+        ) from exc
 
 
 def open_signing_environment(settings: Settings) -> SigningEnvironment:
@@ -61,12 +66,7 @@ def open_signing_environment(settings: Settings) -> SigningEnvironment:
     instead; this one refuses, rather than start a production setup without trust roots.
     """
     if settings.signing.demo:
-        raise InvalidInput(
-            "demo",
-            "demo mode: the demo signing environment comes from workflow.demo.pki "
-            "(estrategia serve and estrategia demo wire it); set ESTRATEGIA_DEMO=false "
-            "for production",
-        )
+        raise InvalidInput("demo", ErrorCode.DEMO_ENVIRONMENT_ELSEWHERE)
     tsa_url = settings.signing.tsa_url
     return SigningEnvironment(
         trust=configured_trust(settings),

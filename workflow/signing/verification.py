@@ -12,7 +12,7 @@ import logging
 
 from signatures import TrustSettings, UnreadablePdf, ValidationReport, validate_pdf
 from workflow.config import Settings
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.runtime import Runtime
 
 __all__ = ["installed_trust", "verify_bytes", "verify_pdf"]
@@ -27,14 +27,14 @@ def verify_bytes(pdf: bytes, *, trust: TrustSettings) -> ValidationReport:
         return validate_pdf(pdf, trust=trust)
     except UnreadablePdf as exc:
         log.info("verification refused %d bytes: %s", len(pdf), exc)
-        raise InvalidInput("file", str(exc)) from exc
+        raise InvalidInput("file", ErrorCode.PDF_UNREADABLE, detail=str(exc)) from exc
 
 
 def verify_pdf(rt: Runtime, pdf: bytes) -> ValidationReport:
     """The validation report against this installation's trust settings; a PDF that
     cannot be read is InvalidInput("file")."""
     if len(pdf) > rt.settings.max_upload_bytes:
-        raise InvalidInput("file", f"larger than {rt.settings.max_upload_bytes} bytes")
+        raise InvalidInput("file", ErrorCode.FILE_TOO_LARGE, limit=rt.settings.max_upload_bytes)
     return verify_bytes(pdf, trust=rt.signing.trust)
 
 
