@@ -133,6 +133,16 @@ class ErrorCode(StrEnum):
     PASSWORD_CONTAINS_LOGIN = "password_contains_login"  # noqa: S105  # a code, not a secret
     PASSWORD_UNCHANGED = "password_unchanged"  # noqa: S105  # a code, not a secret
 
+    # registry: the administration of people (workflow.registry.people)
+    PEOPLE_NEED_CHAMBER_ADMIN = "people_need_chamber_admin"
+    PERSON_NAME_REQUIRED = "person_name_required"
+    EMAIL_INVALID = "email_invalid"
+    EMAIL_TAKEN = "email_taken"
+    ROLE_NOT_CHOSEN = "role_not_chosen"
+    ORGANISATION_NOT_CHOSEN = "organisation_not_chosen"
+    MEMBERSHIP_NOT_FOUND = "membership_not_found"
+    CANNOT_DEACTIVATE_SELF = "cannot_deactivate_self"
+
     # template library
     TEMPLATE_NOT_FOUND = "template_not_found"
     TEMPLATE_CHANGED = "template_changed"

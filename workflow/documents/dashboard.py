@@ -1,0 +1,234 @@
+"""What the dashboard and the list of documents show: each in one read transaction, loading
+only the columns shown (no ORM objects, no eager loading of a document's collections).
+
+``dashboard()`` makes five queries whatever the number of documents: the three kinds of
+task, the counts by status, the recent activity. ``document_list()`` makes two (the page
+and the total).
+
+My tasks
+    *to review*: documents in review whose owning office gives me the reviewer role and of
+    which I wrote no version (the table's guard would refuse my approval);
+    *to sign*: documents awaiting signatures whose next signatory (the first unsigned, in
+    order) is me: only when it is my turn;
+    *changes requested of me*: documents sent back for changes of which I wrote a version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from workflow.db import transaction
+from workflow.identity.actors import Actor, visible_documents_clause
+from workflow.models import (
+    AuditRecord,
+    Document,
+    DocumentKind,
+    DocumentSignatory,
+    DocumentVersion,
+    Organisation,
+    User,
+)
+from workflow.runtime import Runtime
+from workflow.states import Role, Status
+
+TaskKind = Literal["review", "sign", "changes"]
+PAGE_SIZE_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document as a list shows it."""
+
+    id: int
+    reference: str | None
+    title: str
+    kind: DocumentKind
+    status: Status
+    owner: str
+    """The owning office's short name."""
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: TaskKind
+    document: DocumentRow
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One audit record of a document the viewer may see."""
+
+    recorded_at: datetime
+    action: str
+    actor: str | None
+    """The person's name as the directory shows it to anyone; None: the system."""
+    document_id: int
+    document_title: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    tasks: tuple[Task, ...]
+    counts: dict[Status, int]
+    """Visible documents by status (statuses with none left out)."""
+    activity: tuple[Activity, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    rows: tuple[DocumentRow, ...]
+    total: int
+    offset: int
+    limit: int
+
+
+def _rows_query() -> Select[int, str | None, str, DocumentKind, Status, str, datetime]:
+    return select(
+        Document.id,
+        Document.reference,
+        Document.title,
+        Document.kind,
+        Document.status,
+        Organisation.short_name,
+        Document.updated_at,
+    ).join(Organisation, Organisation.id == Document.owner_organisation_id)
+
+
+def _row(r: Any) -> DocumentRow:
+    return DocumentRow(
+        id=r.id, reference=r.reference, title=r.title, kind=r.kind, status=r.status,
+        owner=r.short_name, updated_at=r.updated_at,
+    )  # fmt: skip
+
+
+def _wrote_a_version(actor: Actor) -> Any:
+    return exists().where(
+        DocumentVersion.document_id == Document.id, DocumentVersion.created_by_id == actor.user_id
+    )
+
+
+def _tasks(session: Session, actor: Actor, limit: int) -> list[Task]:
+    visible = visible_documents_clause(actor)
+    order = (Document.updated_at.desc(), Document.id.desc())
+    tasks: list[Task] = []
+    reviewing_orgs = sorted({org for org, role in actor.roles_by_org if role == Role.REVIEWER})
+    if reviewing_orgs:
+        query = (
+            _rows_query()
+            .where(
+                visible,
+                Document.status == Status.IN_REVIEW,
+                Document.owner_organisation_id.in_(reviewing_orgs),
+                ~_wrote_a_version(actor),
+            )
+            .order_by(*order)
+            .limit(limit)
+        )
+        tasks += [Task("review", _row(r)) for r in session.execute(query)]
+    earlier = aliased(DocumentSignatory)
+    my_turn = (
+        _rows_query()
+        .join(DocumentSignatory, DocumentSignatory.document_id == Document.id)
+        .where(
+            visible,
+            Document.status == Status.AWAITING_SIGNATURES,
+            DocumentSignatory.user_id == actor.user_id,
+            DocumentSignatory.signed_at.is_(None),
+            ~exists().where(
+                and_(
+                    earlier.document_id == Document.id,
+                    earlier.position < DocumentSignatory.position,
+                    earlier.signed_at.is_(None),
+                )
+            ),
+        )
+        .order_by(*order)
+        .limit(limit)
+    )
+    tasks += [Task("sign", _row(r)) for r in session.execute(my_turn)]
+    changes = (
+        _rows_query()
+        .where(visible, Document.status == Status.CHANGES_REQUESTED, _wrote_a_version(actor))
+        .order_by(*order)
+        .limit(limit)
+    )
+    tasks += [Task("changes", _row(r)) for r in session.execute(changes)]
+    return tasks
+
+
+def dashboard(
+    rt: Runtime, *, actor: Actor, tasks_limit: int = 20, activity_limit: int = 10
+) -> Dashboard:
+    """The caller's tasks, their visible documents by status, recent activity on them."""
+    with transaction(rt.read_sessions) as session:
+        tasks = _tasks(session, actor, tasks_limit)
+        counts_query = (
+            select(Document.status, func.count())
+            .where(visible_documents_clause(actor))
+            .group_by(Document.status)
+        )
+        counts = {Status(s): int(n) for s, n in session.execute(counts_query)}
+        activity_query = (
+            select(
+                AuditRecord.recorded_at,
+                AuditRecord.action,
+                AuditRecord.actor_id,
+                User.full_name,
+                Document.id.label("document_id"),
+                Document.title,
+            )
+            .join(Document, Document.id == AuditRecord.document_id)
+            .outerjoin(User, User.id == AuditRecord.actor_id)
+            .where(visible_documents_clause(actor))
+            .order_by(AuditRecord.seq.desc())
+            .limit(activity_limit)
+        )
+        activity = tuple(
+            Activity(
+                recorded_at=r.recorded_at,
+                action=r.action,
+                actor=r.full_name if r.actor_id is not None else None,
+                document_id=r.document_id,
+                document_title=r.title,
+            )
+            for r in session.execute(activity_query)
+        )
+    ordered = {s: counts[s] for s in Status if counts.get(s)}
+    return Dashboard(tasks=tuple(tasks), counts=ordered, activity=activity)
+
+
+def document_list(
+    rt: Runtime,
+    *,
+    actor: Actor,
+    status: Status | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> DocumentPage:
+    """A page of the caller's visible documents, newest change first, and their total."""
+    limit = max(1, min(limit, PAGE_SIZE_LIMIT))
+    offset = max(0, offset)
+    conditions = [visible_documents_clause(actor)]
+    if status is not None:
+        conditions.append(Document.status == status)
+    query = (
+        _rows_query()
+        .where(*conditions)
+        .order_by(Document.updated_at.desc(), Document.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    with transaction(rt.read_sessions) as session:
+        rows = tuple(_row(r) for r in session.execute(query))
+        total = session.scalar(select(func.count()).select_from(Document).where(*conditions)) or 0
+    return DocumentPage(rows=rows, total=int(total), offset=offset, limit=limit)
