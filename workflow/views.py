@@ -166,10 +166,31 @@ class CommentView:
     author_name: str
     body: str
     created_at: datetime
+    parent_id: int | None = None
+    """The comment this one answers; None: it starts a thread."""
+    author_function: str | None = None
+    """The author's function as the directory shows it (e.g. "Radca prawny")."""
 
     @classmethod
-    def of(cls, c: Comment, version_number: int | None) -> CommentView:
-        return cls(c.id, version_number, c.author_id, c.author.full_name, c.body, c.created_at)
+    def of(
+        cls,
+        c: Comment,
+        version_number: int | None,
+        *,
+        author_name: str | None = None,
+        author_function: str | None = None,
+    ) -> CommentView:
+        """``author_name``: as the directory shows the author (default: ``c.author``'s)."""
+        return cls(
+            c.id,
+            version_number,
+            c.author_id,
+            author_name if author_name is not None else c.author.full_name,
+            c.body,
+            c.created_at,
+            c.parent_id,
+            author_function,
+        )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.db import transaction
@@ -81,10 +82,16 @@ def document_audit(rt: Runtime, *, actor: Actor, document_id: int) -> list[dict[
     """
     with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
-        records = audit.export(session, document_id=doc.id)
-        people = people_by_id(
-            session, viewer=actor, user_ids=(r["actor_id"] for r in records if r["actor_id"])
-        )
+        return audit_of(session, actor, doc.id)
+
+
+def audit_of(session: Session, actor: Actor, document_id: int) -> list[dict[str, Any]]:
+    """The records of a document already found visible, shown as :func:`document_audit`
+    shows them (for use-cases that show them with other things in one read)."""
+    records = audit.export(session, document_id=document_id)
+    people = people_by_id(
+        session, viewer=actor, user_ids=(r["actor_id"] for r in records if r["actor_id"])
+    )
     for record in records:
         person = people.get(record["actor_id"]) if record["actor_id"] else None
         if record["actor_id"] is not None:

@@ -140,6 +140,8 @@ class CommentIn(Incoming):
     body: Text = Field(min_length=1, max_length=10_000)
     version: DbId | None = None
     """Which version the comment is about; the current one if absent."""
+    parent_id: DbId | None = None
+    """The comment this one answers (then it is about that comment's version)."""
 
 
 class OrganisationOut(Outgoing):
@@ -214,6 +216,9 @@ class CommentOut(Outgoing):
     author_name: str
     body: str
     created_at: Timestamp
+    parent_id: int | None = None
+    """The comment this one answers; null: it starts a thread."""
+    author_function: str | None = None
 
 
 class AuditRecordOut(BaseModel):

@@ -21,7 +21,12 @@ def comments(document_id: DbId, actor: CurrentActor, rt: RuntimeDep) -> list[Com
 @router.post("/comments", response_model=CommentOut, status_code=201)
 def comment(document_id: DbId, body: CommentIn, actor: CurrentActor, rt: RuntimeDep) -> CommentOut:
     view = add_comment(
-        rt, actor=actor, document_id=document_id, body=body.body, version=body.version
+        rt,
+        actor=actor,
+        document_id=document_id,
+        body=body.body,
+        version=body.version,
+        parent_id=body.parent_id,
     )
     return CommentOut.of(view)
 
