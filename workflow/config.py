@@ -191,6 +191,36 @@ class JobsSettings(BaseModel):
     )
 
 
+class MailSettings(BaseModel):
+    """Notifications by mail (``workflow.notifications``): the SMTP server, the sender, the
+    reminders. With no ``host`` every mail goes to the log instead (nothing is sent)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field(default="", description="SMTP server; empty: mails go to the log.")
+    port: int = Field(default=587, ge=1, le=65535, description="SMTP port (587, 465, 25).")
+    security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="STARTTLS after connecting (587), TLS from the start (465), or plain "
+        "(a relay on the same machine only).",
+    )
+    username: str = Field(default="", description="SMTP login; empty: no AUTH.")
+    password: str = Field(default="", repr=False, description="SMTP password.")
+    timeout_s: float = Field(default=30.0, gt=0, description="Seconds for each SMTP step.")
+    sender: str = Field(
+        default="estrategia@localhost", description="The From address of every mail."
+    )
+    sender_name: str = Field(
+        default="e-Izba \u2014 estrategia", description="The From display name."
+    )
+    reminder_after_days: float = Field(
+        default=3.0,
+        ge=0,
+        description="Remind a signatory whose turn has waited this many days, once per that "
+        "many days (0: no reminders).",
+    )
+
+
 ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_VAR_DIR": ("var_dir",),
     "ESTRATEGIA_TEMPLATES_DIR": ("templates_dir",),
@@ -227,6 +257,16 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_JOBS_STALLED_AFTER_S": ("jobs", "stalled_after_s"),
     "ESTRATEGIA_JOBS_STALLED_SWEEP_CRON": ("jobs", "stalled_sweep_cron"),
     "ESTRATEGIA_JOBS_SCHEDULES": ("jobs", "schedules"),
+    "ESTRATEGIA_PUBLIC_URL": ("public_url",),
+    "ESTRATEGIA_SMTP_HOST": ("mail", "host"),
+    "ESTRATEGIA_SMTP_PORT": ("mail", "port"),
+    "ESTRATEGIA_SMTP_SECURITY": ("mail", "security"),
+    "ESTRATEGIA_SMTP_USERNAME": ("mail", "username"),
+    "ESTRATEGIA_SMTP_PASSWORD": ("mail", "password"),
+    "ESTRATEGIA_SMTP_TIMEOUT_S": ("mail", "timeout_s"),
+    "ESTRATEGIA_MAIL_FROM": ("mail", "sender"),
+    "ESTRATEGIA_MAIL_FROM_NAME": ("mail", "sender_name"),
+    "ESTRATEGIA_REMINDER_AFTER_DAYS": ("mail", "reminder_after_days"),
 }
 """Each environment variable and the place in ``Settings`` it sets."""
 
@@ -284,11 +324,16 @@ class Settings(BaseSettings):
         description="Binds CSRF tokens to sessions; empty means a key kept in var_dir.",
     )
     max_upload_bytes: int = 10 * 1024 * 1024
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach the application: the links in mails start with it.",
+    )
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     converter: ConverterSettings = Field(default_factory=ConverterSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
 
     @classmethod

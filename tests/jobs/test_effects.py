@@ -40,7 +40,7 @@ def test_notifying_twice_records_one_notification_per_event(
     doc = rybnik_letter(rt, actors, demo)
     transition(rt, actor=actors["autor"], document_id=doc.id, action="submit")
     (row,) = [e for e in entries(rt) if e.effect == Effect.NOTIFY_REVIEWERS]
-    caplog.set_level("INFO", logger="workflow.jobs.handlers.notify")
+    caplog.set_level("INFO", logger="workflow.notifications.delivery")
     note = send_notification(rt, row.id)
     assert note is not None and note.event == "submit"
     assert [email for _, email in note.recipients] == ["recenzent@e-izba.demo"]
