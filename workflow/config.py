@@ -80,6 +80,17 @@ class SigningSettings(BaseModel):
     tsa_trust_roots: tuple[Path, ...] = Field(
         default=(), description="Production: PEM certificates trusted as timestamp anchors."
     )
+    csc_url: str = Field(
+        default="",
+        description="Remote signing: base URL of the trust service provider's CSC API "
+        "(empty: the signature page does not offer remote signing).",
+    )
+    csc_api_version: Literal["v1", "v2"] = Field(default="v2", description="CSC API version.")
+    csc_username: str = Field(default="", description="CSC service login (auth/login).")
+    csc_password: str = Field(default="", repr=False, description="CSC service password.")
+    csc_token: str = Field(
+        default="", repr=False, description="CSC bearer token instead of a login."
+    )
 
 
 class ConverterSettings(BaseModel):
@@ -250,6 +261,11 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_TSA_URL": ("signing", "tsa_url"),
     "ESTRATEGIA_TRUST_ROOTS": ("signing", "trust_roots"),
     "ESTRATEGIA_TSA_TRUST_ROOTS": ("signing", "tsa_trust_roots"),
+    "ESTRATEGIA_CSC_URL": ("signing", "csc_url"),
+    "ESTRATEGIA_CSC_API_VERSION": ("signing", "csc_api_version"),
+    "ESTRATEGIA_CSC_USERNAME": ("signing", "csc_username"),
+    "ESTRATEGIA_CSC_PASSWORD": ("signing", "csc_password"),
+    "ESTRATEGIA_CSC_TOKEN": ("signing", "csc_token"),
     "ESTRATEGIA_JOBS_EMBEDDED_WORKER": ("jobs", "embedded_worker"),
     "ESTRATEGIA_JOBS_CONCURRENCY": ("jobs", "concurrency"),
     "ESTRATEGIA_JOBS_POLL_S": ("jobs", "poll_s"),

@@ -29,6 +29,7 @@ PAGE_MODULES: list[str] = [
     "dashboard",
     "admin",
     "drafting",  # before documents: /documents/new is not a /documents/{id}
+    "signing",
     "documents",
 ]
 
