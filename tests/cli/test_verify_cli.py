@@ -26,7 +26,7 @@ from signatures import (
 from tests.signatures import hostile
 from tests.signatures.sample import make_sample_pdf
 from workflow.cli.output import Exit, fail
-from workflow.errors import InvalidInput, RenderingFailed
+from workflow.errors import ErrorCode, InvalidInput, RenderingFailed
 from workflow.signing.trust import SigningEnvironment
 from workflow.storage.blobs import BlobCorrupted
 
@@ -148,29 +148,81 @@ def test_help_documents_trust_and_exit_codes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "code", "line"),
+    ("error", "code", "english", "polish"),
     [
         # what `timestamps renew` meets when the TSA is down
         (
             TimestampUnavailable("TSA at http://tsa.example/ did not answer:\nrefused"),
             Exit.UNAVAILABLE,
-            "error: TSA at http://tsa.example/ did not answer: refused",
+            "error: The timestamp service is unavailable: TSA at http://tsa.example/ did not "
+            "answer: refused. Nothing was changed; try again later.",
+            "error: Usługa znacznika czasu jest niedostępna. Nic nie zostało zmienione; spróbuj "
+            "ponownie później.",
         ),
-        (RenderingFailed("LibreOffice timed out"), Exit.UNAVAILABLE, "LibreOffice timed out"),
-        (BlobCorrupted("stored file ab12 does not match its hash"), Exit.DAMAGED, "ab12"),
-        (UnreadablePdf("cannot read the PDF: startxref loop"), Exit.REFUSED, "startxref loop"),
-        (InvalidInput("data", "must be a JSON object"), Exit.REFUSED, "must be a JSON object"),
-        (FileNotFoundError(2, "No such file or directory", "out/x"), Exit.REFUSED, "out/x"),
+        (
+            RenderingFailed(ErrorCode.CONVERSION_TIMEOUT, seconds=60),
+            Exit.UNAVAILABLE,
+            "longer than 60 s",
+            "trwało dłużej niż 60 s",
+        ),
+        (BlobCorrupted("stored file ab12 does not match its hash"), Exit.DAMAGED, "ab12", "ab12"),
+        (
+            UnreadablePdf("cannot read the PDF: startxref loop"),
+            Exit.REFUSED,
+            "startxref loop",
+            "error: Plik nie jest czytelnym dokumentem PDF.",
+        ),
+        (
+            InvalidInput("data", ErrorCode.DATA_NOT_OBJECT),
+            Exit.REFUSED,
+            "error: The data file must hold a JSON object.",
+            "error: Plik danych musi zawierać obiekt JSON.",
+        ),
+        (
+            FileNotFoundError(2, "No such file or directory", "out/x"),
+            Exit.REFUSED,
+            "out/x",
+            "out/x",
+        ),
     ],
 )
 def test_an_expected_error_is_one_line_with_its_exit_code(
-    error: Exception, code: Exit, line: str, capsys: pytest.CaptureFixture[str]
+    error: Exception, code: Exit, english: str, polish: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert fail(error) == code
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.endswith("\n")
-    assert err.count("\n") == 1
-    assert line in err
+    for lang, line in (("en", english), ("pl", polish)):
+        assert fail(error, lang) == code
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.endswith("\n")
+        assert err.count("\n") == 1
+        assert line in err, err
+
+
+@pytest.mark.parametrize(
+    ("environ", "argv", "words"),
+    [
+        ({"LANG": "pl_PL.UTF-8"}, [], "Plik danych musi"),
+        ({"LANG": "en_GB.UTF-8"}, [], "The data file must"),
+        ({"LC_ALL": "C"}, [], "Plik danych musi"),  # Polish unless en_*
+        ({"LANG": "en_GB.UTF-8"}, ["--lang", "pl"], "Plik danych musi"),
+        ({"LANG": "pl_PL.UTF-8"}, ["--lang", "en"], "The data file must"),
+    ],
+)
+def test_errors_speak_the_language_of_the_environment_or_of_lang(
+    environ: dict[str, str], argv: list[str], words: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "dane.json"
+    data.write_text("[1, 2]", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES")}
+    env.update(environ, ESTRATEGIA_VAR_DIR=str(tmp_path / "var"))
+    template = Path(__file__).resolve().parents[2] / "templates" / "list_intencyjny.docx"
+    done = subprocess.run(
+        [str(ESTRATEGIA), *argv, "render", "--template", str(template), "--data", str(data),
+         "--out", str(tmp_path / "x.docx")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == Exit.REFUSED, done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert words in done.stderr
 
 
 def test_a_bug_keeps_its_traceback(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 from workflow.cli.output import (
     EXIT_CODES_HELP,
     Exit,
+    add_language_option,
     add_verbose_option,
+    cli_language,
     configuration_problem,
     configured_logging,
     fail,
@@ -190,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_verbose_option(parser, top_level=True)
+    add_language_option(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="start the web application")
@@ -263,6 +266,7 @@ def _add_verbose_to_subcommands(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for child in dict.fromkeys(action.choices.values()):
                 add_verbose_option(child, top_level=False)
+                add_language_option(child, top_level=False)
                 _add_verbose_to_subcommands(child)
 
 
@@ -281,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 130
         except Exception as exc:
-            return fail(exc)
+            return fail(exc, cli_language(args))
 
 
 if __name__ == "__main__":

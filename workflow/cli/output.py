@@ -2,7 +2,9 @@
 
 Every command exits with one of the codes below. An error the application expects (a
 domain error, a ``signatures`` error, a damaged blob, a file that cannot be read) is ONE
-line on stderr, ``error: ...``; only a bug prints a traceback. Libraries (pyHanko, its
+line on stderr, ``error: ...``; only a bug prints a traceback. Our errors and those of
+``signatures`` are said in the user's language: ``--lang pl|en``, else ``LC_ALL`` /
+``LC_MESSAGES`` / ``LANG`` (Polish unless ``en_*``). Libraries (pyHanko, its
 certificate validator, certomancer, aiohttp...) log to a quiet handler unless ``-v`` is
 given: their warnings about the files being validated are findings of the report, not
 something for the terminal.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -20,11 +23,14 @@ from enum import IntEnum
 
 from workflow import logs
 from workflow.errors import EstrategiaError, RenderingFailed
+from workflow.i18n import LANGUAGES, language_from_env, render_message
 
 __all__ = [
     "EXIT_CODES_HELP",
     "Exit",
+    "add_language_option",
     "add_verbose_option",
+    "cli_language",
     "configuration_problem",
     "configured_logging",
     "fail",
@@ -102,6 +108,22 @@ def add_verbose_option(parser: argparse.ArgumentParser, *, top_level: bool) -> N
     )
 
 
+def add_language_option(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    """``--lang pl|en`` on ``parser``, placed like ``-v`` (see ``add_verbose_option``)."""
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=None if top_level else argparse.SUPPRESS,
+        help="language of the messages (default: from LC_ALL/LC_MESSAGES/LANG; Polish unless en_*)",
+    )
+
+
+def cli_language(args: argparse.Namespace | None = None) -> str:
+    """The language of the messages: ``--lang`` if given, else from the environment."""
+    chosen = getattr(args, "lang", None)
+    return chosen if chosen in LANGUAGES else language_from_env(os.environ)
+
+
 def configuration_problem(exc: ValueError) -> str:
     """What is wrong in the ``ESTRATEGIA_`` variables, in one line, by variable name."""
     from pydantic import ValidationError
@@ -138,18 +160,28 @@ def _exit_for(exc: BaseException) -> Exit | None:
     return None
 
 
-def fail(exc: Exception) -> int:
+def fail(exc: Exception, lang: str | None = None) -> int:
     """Print ``exc`` as the command's last word and return its exit code.
 
-    Expected errors: one line, ``error: ...``. Anything else is a bug: its traceback,
-    then one line saying so.
+    Expected errors: one line, ``error: ...``, in ``lang`` (default: ``cli_language()``)
+    for ours and those of ``signatures``. Anything else is a bug: its traceback, then one
+    line saying so.
     """
+    from signatures.errors import SignatureError
+    from workflow.signing.errors import coded
+
     code = _exit_for(exc)
     if code is None:
         traceback.print_exception(exc, file=sys.stderr)
         print("error: unexpected failure (a bug in estrategia): please report it", file=sys.stderr)
         return Exit.BUG
-    if isinstance(exc, OSError) and exc.strerror:
+    language = lang or cli_language()
+    if isinstance(exc, EstrategiaError):
+        text = exc.message(language)
+    elif isinstance(exc, SignatureError):
+        c = coded(exc)
+        text = render_message(c.code, c.params, language)
+    elif isinstance(exc, OSError) and exc.strerror:
         text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
     else:
         text = str(exc) or type(exc).__name__

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow.config import Settings
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.rendering.converter import ColdConverter, FallbackConverter, WarmConverterPool
 from workflow.rendering.engine import (
     SYSTEM_VARIABLES,
@@ -34,7 +34,7 @@ def _template_files(settings: Settings, template: str) -> tuple[Path, Path, str]
     schema = path.with_name(path.stem + ".schema.json")
     for p in (path, schema):
         if not p.is_file():
-            raise InvalidInput("template", f"{p} does not exist")
+            raise InvalidInput("template", ErrorCode.TEMPLATE_FILE_MISSING, path=str(p))
     return path, schema, path.stem
 
 
@@ -53,7 +53,7 @@ def _system_variables(data: dict[str, Any]) -> dict[str, Any]:
             "signatories": [Signatory(**s) for s in data.get("signatories") or []],
         }
     except TypeError as exc:
-        raise InvalidInput("data", f"system variables: {exc}") from exc
+        raise InvalidInput("data", ErrorCode.SYSTEM_VARIABLES_INVALID, detail=str(exc)) from exc
 
 
 def render_to_file(settings: Settings, *, template: str, data: Path, out: Path) -> None:
@@ -61,9 +61,11 @@ def render_to_file(settings: Settings, *, template: str, data: Path, out: Path) 
     try:
         raw = json.loads(data.read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        raise InvalidInput("data", f"cannot read {data}: {exc}") from exc
+        raise InvalidInput(
+            "data", ErrorCode.DATA_FILE_UNREADABLE, path=str(data), detail=str(exc)
+        ) from exc
     if not isinstance(raw, dict):
-        raise InvalidInput("data", "must be a JSON object")
+        raise InvalidInput("data", ErrorCode.DATA_NOT_OBJECT)
     schema = parse_schema_upload(schema_path.read_bytes(), source=name)
     values = schema.validate({k: v for k, v in raw.items() if k not in SYSTEM_VARIABLES})
     context = build_context(values, **_system_variables(raw))
@@ -83,7 +85,7 @@ def render_to_file(settings: Settings, *, template: str, data: Path, out: Path) 
         finally:
             converter.close()
     else:
-        raise InvalidInput("out", "must end in .docx or .pdf")
+        raise InvalidInput("out", ErrorCode.OUTPUT_SUFFIX)
     # Whole file or nothing: write beside the target, then rename over it.
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
     try:

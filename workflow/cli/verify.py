@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from signatures import TrustSettings, ValidationReport
-from workflow.cli.output import EXIT_CODES_HELP, Exit
+from workflow.cli.output import EXIT_CODES_HELP, Exit, cli_language
 from workflow.config import Settings
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.polish.formatting import format_datetime_long
 
 HELP = """\
@@ -82,9 +82,11 @@ def _trust(settings: Settings, args: argparse.Namespace) -> TrustSettings | None
     try:
         return TrustSettings.from_pem_files(args.trust, tsa_trust_roots=args.tsa_trust)
     except OSError as exc:
-        raise InvalidInput("trust", f"cannot read {exc.filename}: {exc.strerror}") from exc
+        raise InvalidInput(
+            "trust", ErrorCode.FILE_UNREADABLE, path=exc.filename, detail=exc.strerror
+        ) from exc
     except ValueError as exc:
-        raise InvalidInput("trust", f"not a certificate: {exc}") from exc
+        raise InvalidInput("trust", ErrorCode.NOT_A_CERTIFICATE, detail=str(exc)) from exc
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -92,16 +94,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from workflow.signing.verification import verify_bytes
 
     path: Path = args.file
+    lang = cli_language(args)
     try:
         pdf = path.read_bytes()
     except OSError as exc:
-        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        unreadable = InvalidInput(
+            "file", ErrorCode.FILE_UNREADABLE, path=str(path), detail=exc.strerror
+        )
+        print(f"error: {unreadable.message(lang)}", file=sys.stderr)
         return Exit.REFUSED
     trust = _trust(settings, args)
     try:
         report = verify_bytes(pdf, trust=trust or TrustSettings(trust_roots=()))
     except InvalidInput as exc:
-        print(f"error: {path}: {exc.reason}", file=sys.stderr)
+        print(f"error: {path}: {exc.message(lang)}", file=sys.stderr)
         return Exit.REFUSED
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
