@@ -111,3 +111,20 @@ def test_docx_text_reads_paragraphs_and_tables_in_order() -> None:
     assert docx_text(out.getvalue()) == (
         "List intencyjny\nDziałanie | Termin\nPortal | 30.06.2027\nPodpisy"
     )
+
+
+def test_an_added_paragraph_is_one_insertion_and_a_renumbered_one_a_small_change() -> None:
+    old = "Cele:\n1) Cyfryzacja usług\n2) Rozwój kompetencji cyfrowych\nKoniec."
+    new = (
+        "Cele:\n1) Cyfryzacja usług\n2) Rozwój e-usług dla firm\n"
+        "3) Rozwój kompetencji cyfrowych\nKoniec."
+    )
+    assert redline_html(redline(old, new)) == (
+        "Cele:\n1) Cyfryzacja usług\n<ins>2) Rozwój e-usług dla firm\n</ins>"
+        "<del>2</del><ins>3</ins>) Rozwój kompetencji cyfrowych\nKoniec."
+    )
+    assert redline_html(redline(old, new), "old") == (
+        "Cele:\n1) Cyfryzacja usług\n<del>2</del>) Rozwój kompetencji cyfrowych\nKoniec."
+    )
+    unlike = redline("Zupełnie inny akapit", "Nic wspólnego tutaj\nDrugi")
+    assert {s.kind for s in unlike} == {D, INS}

@@ -136,7 +136,7 @@ def docx_text(docx: bytes) -> str:
             cells: list[str] = []
             for cell in row.cells:
                 text = " ".join(p.text for p in cell.paragraphs if p.text.strip())
-                if not cells or text != cells[-1]:  # a merged cell repeats in each row slot
+                if text and (not cells or text != cells[-1]):  # merged cells repeat
                     cells.append(text)
             lines.append(" | ".join(cells))
             for cell in row.cells:
@@ -164,25 +164,35 @@ class Segment:
 
 
 NEWLINE: Final = "\n"
-_TOKEN = re.compile(r"(?P<space>[ \t]*)(?P<token>\n|\w+|[^\w\s]+)")
+_TOKEN = re.compile(r"(?P<space>\s*)(?P<token>\w+|[^\w\s]+)")
 
 
-def _tokens(text: str) -> list[tuple[str, bool]]:
-    """Words, runs of punctuation and a newline token between lines (runs of blank lines
-    count once), each with whether a space stood before it."""
+def _tokens(line: str) -> list[tuple[str, bool]]:
+    """The words and runs of punctuation of one line, each with whether a space stood
+    before it."""
+    return [(m["token"], bool(m["space"])) for m in _TOKEN.finditer(line)]
+
+
+Tagged = list[tuple[SegmentKind, str, bool]]
+"""(kind, token, whether a space stands before it)."""
+
+_LINE_CUTOFF: Final = 0.6
+"""Two lines at least this similar are one line changed, shown word by word; a less
+similar line is a line removed or added (ndiff's rule of thumb)."""
+_PAIRING_LIMIT: Final = 40_000
+"""Above this many line pairs in one replaced block, words are compared without pairing."""
+
+
+def _split_lines(text: str) -> list[str]:
     normalised = re.sub(r"[ \t\r\f\v]*\n\s*", NEWLINE, text.strip())
-    normalised = re.sub(r"[^\S\n]+", " ", normalised)
-    return [(m["token"], bool(m["space"])) for m in _TOKEN.finditer(normalised)]
+    return normalised.split(NEWLINE) if normalised else []
 
 
-def redline(old_text: str, new_text: str) -> list[Segment]:
-    """The word-level difference of two texts; a replacement is a deletion then an
-    insertion. Words and punctuation are compared as tokens (``kota.`` -> ``psa.``
-    changes the word, not the full stop), spaced as in the text they come from; adjacent
-    tokens of one kind are one segment, and a space between two segments goes with the
-    unchanged text next to it."""
-    a, b = _tokens(old_text), _tokens(new_text)
-    tagged: list[tuple[SegmentKind, str, bool]] = []
+def _words(old: Sequence[str], new: Sequence[str]) -> Tagged:
+    """Word-level tags of two runs of lines (each line ends with a newline token)."""
+    a = [tok for line in old for tok in (*_tokens(line), (NEWLINE, False))]
+    b = [tok for line in new for tok in (*_tokens(line), (NEWLINE, False))]
+    tagged: Tagged = []
     matcher = difflib.SequenceMatcher(None, [t for t, _ in a], [t for t, _ in b], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -193,6 +203,60 @@ def redline(old_text: str, new_text: str) -> list[Segment]:
         else:
             tagged += [(SegmentKind.DELETED, t, sp) for t, sp in a[i1:i2]]
             tagged += [(SegmentKind.INSERTED, t, sp) for t, sp in b[j1:j2]]
+    return tagged
+
+
+def _whole(kind: SegmentKind, lines: Sequence[str]) -> Tagged:
+    return [(kind, t, sp) for line in lines for t, sp in (*_tokens(line), (NEWLINE, False))]
+
+
+def _replaced(old: Sequence[str], new: Sequence[str]) -> Tagged:
+    """Lines replaced by others: the most similar pair is one changed line (word by word),
+    and the lines before and after it are paired the same way; a line like none of the
+    other side is removed or added whole."""
+    if not old or not new:
+        return _whole(SegmentKind.DELETED, old) + _whole(SegmentKind.INSERTED, new)
+    if len(old) == len(new) == 1 or len(old) * len(new) > _PAIRING_LIMIT:
+        return _words(old, new)
+    best, where = _LINE_CUTOFF, None
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    for j, line_b in enumerate(new):
+        matcher.set_seq2(line_b)
+        for i, line_a in enumerate(old):
+            matcher.set_seq1(line_a)
+            if (
+                matcher.real_quick_ratio() > best
+                and matcher.quick_ratio() > best
+                and matcher.ratio() > best
+            ):
+                best, where = matcher.ratio(), (i, j)
+    if where is None:
+        return _whole(SegmentKind.DELETED, old) + _whole(SegmentKind.INSERTED, new)
+    i, j = where
+    return (
+        _replaced(old[:i], new[:j])
+        + _words(old[i : i + 1], new[j : j + 1])
+        + _replaced(old[i + 1 :], new[j + 1 :])
+    )
+
+
+def redline(old_text: str, new_text: str) -> list[Segment]:
+    """The word-level difference of two texts. Lines (paragraphs) are aligned first, so a
+    paragraph added between two others is one insertion; lines that changed are compared
+    word by word: words and punctuation are tokens (``kota.`` -> ``psa.`` changes the word,
+    not the full stop), spaced as in the text they come from. A replacement is a deletion
+    then an insertion; adjacent tokens of one kind are one segment, and a space between two
+    segments goes with the unchanged text next to it."""
+    a, b = _split_lines(old_text), _split_lines(new_text)
+    tagged: Tagged = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            tagged += _whole(SegmentKind.EQUAL, b[j1:j2])
+        else:
+            tagged += _replaced(a[i1:i2], b[j1:j2])
+    while tagged and tagged[-1][1] == NEWLINE:
+        tagged.pop()
     kinds: list[SegmentKind] = []
     texts: list[str] = []
     previous: str | None = None

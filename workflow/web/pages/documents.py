@@ -70,6 +70,7 @@ HISTORY: Final = {
     "document.archive": "Archived",
     "document.withdraw": "Withdrawn",
     "document.timestamp_renewed": "Archive timestamp renewed",
+    "notification.sent": "Notification sent",
 }
 
 #: The notice after an action succeeded (``?done=<action>``).
