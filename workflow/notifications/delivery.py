@@ -14,7 +14,9 @@ retry sends that one mail again (delivery is at least once, never lost). The dup
 carries the same ``Message-ID`` (derived from the entry and the person), so mail systems
 that deduplicate show it once. An SMTP failure *before* acceptance (server down, refused
 login, a 4xx/5xx to the mail) records nothing and fails the job, which the queue retries
-with its backoff; the recipients already recorded are not mailed again.
+with its backoff; the recipients already recorded are not mailed again. A mail refused on
+its own (a 4xx/5xx to its recipient) does not hold back the others: they are sent, and the
+job fails at the end to retry the refused one.
 
 No SMTP host configured: the "transport" is the log (``workflow.notifications.smtp``),
 and the records are written just the same.
@@ -44,7 +46,7 @@ from workflow.models import (
     User,
 )
 from workflow.notifications.mail import Recipient, Subject, compose, language_of, link_for
-from workflow.notifications.smtp import Transport, open_transport
+from workflow.notifications.smtp import MailNotSent, Transport, open_transport
 from workflow.runtime import Runtime
 from workflow.states import Effect, Role
 
@@ -93,14 +95,30 @@ def recorded(session: Session, document_id: int, action: str) -> list[dict[str, 
 
 def deliver(rt: Runtime, outgoing: Iterable[Outgoing], on_sent: Callable[[Outgoing], None]) -> int:
     """Send each mail, then record it in its own transaction; returns how many were sent.
-    Raises ``MailNotSent`` at the first mail the server does not take (nothing recorded
-    for it; those before it stay recorded)."""
+
+    A mail the server refuses (its recipient, its content) is skipped and the others are
+    still sent; ``MailNotSent`` is raised at the end, so the job is retried for the refused
+    ones only. A server that cannot be reached raises at once. Nothing is recorded for a
+    mail that was not accepted."""
     sent = 0
+    refused: list[MailNotSent] = []
     with open_transport(rt.settings.mail) as transport:
         for out in outgoing:
-            _send_and_record(rt, transport, out)
+            try:
+                _send_and_record(rt, transport, out)
+            except MailNotSent as exc:
+                if not exc.only_this_mail:
+                    raise
+                log.warning("%s", exc)
+                refused.append(exc)
+                continue
             on_sent(out)
             sent += 1
+    if refused:
+        raise MailNotSent(
+            f"{len(refused)} mail(s) refused, {sent} sent; first: {refused[0]}",
+            only_this_mail=True,
+        ) from refused[0]
     return sent
 
 

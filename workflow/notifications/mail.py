@@ -188,7 +188,7 @@ def compose(
     msg["Date"] = format_datetime(now or datetime.now(UTC))
     msg["Message-ID"] = message_id(key, mail.sender)
     msg["Auto-Submitted"] = "auto-generated"
-    msg["Content-Language"] = lang
     msg.set_content(text, charset="utf-8")
     msg.add_alternative(page, subtype="html", charset="utf-8")
+    msg["Content-Language"] = lang  # after the body: set_content drops Content-* headers
     return msg

@@ -5,8 +5,10 @@
 
 One connection per batch (a job's recipients), opened on the first mail. Any failure to
 connect, authenticate or have a mail accepted raises :class:`MailNotSent` (the job that
-sends then fails and the queue retries it); a failure after the server accepted the last
-mail (QUIT) is ignored: the mails were accepted.
+sends then fails and the queue retries it); when the server refused only that mail
+(``only_this_mail``: a 4xx/5xx to its recipient or its data) the connection stays open for
+the next ones. A failure after the server accepted the last mail (QUIT) is ignored: the
+mails were accepted.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ log = logging.getLogger(__name__)
 
 class MailNotSent(Exception):
     """The SMTP server could not be reached or did not accept a mail (retry later)."""
+
+    def __init__(self, message: str, *, only_this_mail: bool = False) -> None:
+        super().__init__(message)
+        self.only_this_mail = only_this_mail
+        """The server refused this one mail (its recipient, its content) and the
+        connection is still good: the next mails may be tried."""
 
 
 class Transport(Protocol):
@@ -78,10 +86,17 @@ class SmtpTransport:
                 self._client = self._connect()
             refused = self._client.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
-            self.close()
+            # A refusal of this mail leaves the session reset (smtplib sends RSET) and usable.
+            per_mail = isinstance(
+                exc,
+                smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError | smtplib.SMTPSenderRefused,
+            )
+            if not per_mail:
+                self.close()
             raise MailNotSent(
                 f"SMTP {self.settings.host}:{self.settings.port} did not take the mail "
-                f"to {message['To']}: {type(exc).__name__}: {exc}"
+                f"to {message['To']}: {type(exc).__name__}: {exc}",
+                only_this_mail=per_mail,
             ) from exc
         if refused:  # only with several recipients; we send one per mail
             raise MailNotSent(f"SMTP refused {sorted(refused)}")
