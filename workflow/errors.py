@@ -282,6 +282,25 @@ class ErrorCode(StrEnum):
     DATA_NOT_OBJECT = "data_not_object"
     OUTPUT_SUFFIX = "output_suffix"
 
+    # uploaded .docx files
+    DOCX_NAME_REQUIRED = "docx_name_required"
+    DOCX_NOT_ZIP = "docx_not_zip"
+    DOCX_TOO_MANY_ENTRIES = "docx_too_many_entries"
+    DOCX_DUPLICATE_ENTRY = "docx_duplicate_entry"
+    DOCX_ENCRYPTED = "docx_encrypted"
+    DOCX_ZIP_BOMB = "docx_zip_bomb"
+    DOCX_UNPACKS_TOO_LARGE = "docx_unpacks_too_large"
+    DOCX_PART_MISSING = "docx_part_missing"
+    DOCX_MACROS = "docx_macros"
+    DOCX_UNSAFE_PATH = "docx_unsafe_path"
+    DOCX_CORRUPT_ENTRY = "docx_corrupt_entry"
+    DOCX_EXTERNAL_REFERENCE = "docx_external_reference"
+    DOCX_DTD = "docx_dtd"
+    DOCX_XML_INVALID = "docx_xml_invalid"
+
+    # rendering: the converter
+    CONVERTER_NOT_STARTED = "converter_not_started"
+
 
 Code = ErrorCode | Refusal
 """What an error's ``code`` may be."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from workflow.errors import RenderingFailed
+from workflow.errors import ErrorCode, RenderingFailed
 from workflow.rendering.converter import (
     ColdConverter,
     ConverterUnavailable,
@@ -53,8 +53,9 @@ def test_nothing_starts_before_the_first_conversion(tmp_path: Path) -> None:
     pool = WarmConverterPool(1, workdir=tmp_path)
     assert pool.worker_pids() == []
     pool.close()
-    with pytest.raises(RenderingFailed, match="closed"):
+    with pytest.raises(RenderingFailed) as refused:
         pool.convert(b"")
+    assert refused.value.code == ErrorCode.CONVERTER_CLOSED
 
 
 def test_a_killed_office_is_restarted_on_the_next_request(
@@ -81,8 +82,12 @@ def test_a_conversion_over_the_timeout_kills_the_group_and_recovers(
 ) -> None:
     lone_pool.convert(small_docx)
     [pgid] = lone_pool.worker_pids()
-    with pytest.raises(RenderingFailed, match=r"longer than 0\.001 s"):
+    with pytest.raises(RenderingFailed) as refused:
         lone_pool.convert(small_docx, timeout=0.001)
+    assert (refused.value.code, refused.value.params) == (
+        ErrorCode.CONVERSION_TIMEOUT,
+        {"seconds": "0.001"},
+    )
     assert wait_until_gone(pgid) == []  # script, oosplash and soffice.bin all gone
     check_pdf(lone_pool.convert(small_docx))
 

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 from workflow.rendering.docx_safety import (
     check_docx_upload,
     find_external_references,
@@ -26,11 +26,12 @@ XXE = (
 )
 
 
-def refused(data: bytes, filename: str = "wzor.docx", **limits: int) -> str:
+def refused(data: bytes, filename: str = "wzor.docx", **limits: int) -> InvalidInput:
     with pytest.raises(InvalidInput) as caught:
         check_docx_upload(data, filename=filename, **limits)
     assert caught.value.field == "file"
-    return caught.value.reason
+    assert not caught.value.message("pl").startswith("docx_")  # it has a Polish message
+    return caught.value
 
 
 @pytest.fixture(scope="module")
@@ -44,38 +45,43 @@ def test_real_templates_pass(letter_template: bytes, strategy_template: bytes) -
 
 
 def test_too_large(plain: bytes) -> None:
-    assert "larger than" in refused(plain + b"\0" * 2048, max_bytes=len(plain) + 1024)
-    assert "larger than 10 MB" in refused(b"\0" * (10 * 1024 * 1024 + 1))
+    small = refused(plain + b"\0" * 2048, max_bytes=len(plain) + 1024)
+    assert (small.code, small.params["limit"]) == (ErrorCode.FILE_TOO_LARGE, len(plain) + 1024)
+    default = refused(b"\0" * (10 * 1024 * 1024 + 1))
+    assert default.params["limit"] == 10 * 1024 * 1024
 
 
 def test_wrong_name(plain: bytes) -> None:
-    assert refused(plain, "wzor.docm") == "not a .docx file name"
-    assert refused(plain, "wzor.pdf") == "not a .docx file name"
+    assert refused(plain, "wzor.docm").code == ErrorCode.DOCX_NAME_REQUIRED
+    assert refused(plain, "wzor.pdf").message("pl") == (
+        "Przesłany plik musi mieć rozszerzenie .docx."
+    )
 
 
 def test_not_a_zip() -> None:
-    assert "not a zip" in refused(b"%PDF-1.7 this is no docx", "wzor.docx")
+    assert refused(b"%PDF-1.7 this is no docx", "wzor.docx").code == ErrorCode.DOCX_NOT_ZIP
 
 
 def test_zip_bomb_by_ratio(plain: bytes) -> None:
     bomb = rezip(plain, {"word/media/zeros.bin": b"\0" * (20 * 1024 * 1024)})
     assert len(bomb) < 100 * 1024  # 20 MB of zeros deflate to about 20 kB
-    assert "compression ratio" in refused(bomb)
+    error = refused(bomb)
+    assert (error.code, error.params["entry"]) == (ErrorCode.DOCX_ZIP_BOMB, "word/media/zeros.bin")
 
 
 def test_zip_bomb_by_total_size(plain: bytes) -> None:
     noise = os.urandom(2 * 1024 * 1024)  # incompressible: no ratio alarm, just big
     big = rezip(plain, {"word/media/a.bin": noise, "word/media/b.bin": noise})
-    assert "expands to more than 3 MB" in refused(
-        big, max_bytes=20 * 1024 * 1024, max_uncompressed=3 * 1024 * 1024
-    )
+    error = refused(big, max_bytes=20 * 1024 * 1024, max_uncompressed=3 * 1024 * 1024)
+    assert (error.code, error.params["limit"]) == (ErrorCode.DOCX_UNPACKS_TOO_LARGE, "3 MB")
+    assert "przekracza 3 MB" in error.message("pl")
 
 
 def test_zip_bomb_that_lies_about_its_size(plain: bytes) -> None:
     """The directory claims 1 kB; inflating shows more. Caught while reading."""
     honest = rezip(plain, {"word/media/big.bin": b"\0" * (512 * 1024)})
     lying = _patch_declared_size(honest, "word/media/big.bin", 1024)
-    assert "declared size" in refused(lying) or "corrupt" in refused(lying)
+    assert refused(lying).code in (ErrorCode.DOCX_ZIP_BOMB, ErrorCode.DOCX_CORRUPT_ENTRY)
 
 
 def _patch_declared_size(data: bytes, name: str, size: int) -> bytes:
@@ -95,12 +101,14 @@ def _patch_declared_size(data: bytes, name: str, size: int) -> bytes:
 
 
 def test_xxe_in_the_document(plain: bytes) -> None:
-    assert "DOCTYPE" in refused(rezip(plain, {"word/document.xml": XXE}))
+    error = refused(rezip(plain, {"word/document.xml": XXE}))
+    assert (error.code, error.params["part"]) == (ErrorCode.DOCX_DTD, "word/document.xml")
 
 
 def test_doctype_hidden_in_utf16(plain: bytes) -> None:
     utf16 = XXE.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-16"?>')
-    assert "DOCTYPE" in refused(rezip(plain, {"word/styles.xml": utf16.decode().encode("utf-16")}))
+    error = refused(rezip(plain, {"word/styles.xml": utf16.decode().encode("utf-16")}))
+    assert (error.code, error.params["part"]) == (ErrorCode.DOCX_DTD, "word/styles.xml")
 
 
 def test_billion_laughs_in_a_relationship_part(plain: bytes) -> None:
@@ -108,13 +116,12 @@ def test_billion_laughs_in_a_relationship_part(plain: bytes) -> None:
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
         b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><r>&lol2;</r>'
     )
-    assert "DOCTYPE" in refused(rezip(plain, {"_rels/.rels": laughs}))
+    assert refused(rezip(plain, {"_rels/.rels": laughs})).code == ErrorCode.DOCX_DTD
 
 
 def test_malformed_xml(plain: bytes) -> None:
-    assert "not well-formed" in refused(
-        rezip(plain, {"word/document.xml": b"<w:document><w:body>"})
-    )
+    error = refused(rezip(plain, {"word/document.xml": b"<w:document><w:body>"}))
+    assert error.code == ErrorCode.DOCX_XML_INVALID
 
 
 @pytest.mark.parametrize(
@@ -122,16 +129,18 @@ def test_malformed_xml(plain: bytes) -> None:
     ["../../etc/cron.d/evil", "/etc/passwd", "word\\..\\evil.xml", "C:/evil.xml", "word/./x.xml"],
 )
 def test_path_traversal(plain: bytes, name: str) -> None:
-    assert "unsafe path" in refused(rezip(plain, {name: b"x"}))
+    error = refused(rezip(plain, {name: b"x"}))
+    assert (error.code, error.params["entry"]) == (ErrorCode.DOCX_UNSAFE_PATH, repr(name))
 
 
 def test_missing_parts(plain: bytes) -> None:
-    assert "word/document.xml is missing" in refused(rezip(plain, drop=("word/document.xml",)))
-    assert "[Content_Types].xml is missing" in refused(rezip(plain, drop=("[Content_Types].xml",)))
+    for part in ("word/document.xml", "[Content_Types].xml"):
+        error = refused(rezip(plain, drop=(part,)))
+        assert (error.code, error.params["part"]) == (ErrorCode.DOCX_PART_MISSING, part)
 
 
 def test_macros(plain: bytes) -> None:
-    assert "macros" in refused(rezip(plain, {"word/vbaProject.bin": b"\0" * 16}))
+    assert refused(rezip(plain, {"word/vbaProject.bin": b"\0" * 16})).code == ErrorCode.DOCX_MACROS
 
 
 def test_encrypted_entries(plain: bytes) -> None:
@@ -139,7 +148,7 @@ def test_encrypted_entries(plain: bytes) -> None:
     central = plain.index(b"PK\x01\x02")  # first member's central directory entry
     flags = struct.unpack_from("<H", plain, central + 8)[0]
     struct.pack_into("<H", patched, central + 8, flags | 0x1)  # "encrypted"
-    assert "encrypted" in refused(bytes(patched))
+    assert refused(bytes(patched)).code == ErrorCode.DOCX_ENCRYPTED
 
 
 # -- references to anything outside the document ------------------------------------------
@@ -149,9 +158,12 @@ REFUSALS = refusal_cases()
 
 @pytest.mark.parametrize("case", REFUSALS, ids=[case.id for case in REFUSALS])
 def test_external_references_are_refused_naming_what_and_where(case: Case) -> None:
-    reason = refused(case.docx)
+    error = refused(case.docx)
+    assert error.code == ErrorCode.DOCX_EXTERNAL_REFERENCE
+    where = f"{error.params['part']}: {error.params['what']}"
     for words in case.reason:
-        assert words in reason
+        assert words in where
+    assert f"Część {error.params['part']} przesłanego pliku" in error.message("pl")
 
 
 @pytest.mark.parametrize("name", sorted(allowed_documents()))

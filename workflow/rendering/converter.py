@@ -46,7 +46,7 @@ from typing import Any, Protocol
 
 import pikepdf
 
-from workflow.errors import RenderingFailed
+from workflow.errors import ErrorCode, RenderingFailed
 from workflow.metrics import observe_conversion
 
 log = logging.getLogger(__name__)
@@ -116,18 +116,26 @@ class ConverterUnavailable(RenderingFailed):
     """The converter could not be started at all (as opposed to failing on a document)."""
 
 
+def _invalid_output(detail: str) -> RenderingFailed:
+    return RenderingFailed(ErrorCode.CONVERTER_OUTPUT_INVALID, detail=detail)
+
+
+def _timed_out(seconds: float) -> RenderingFailed:
+    return RenderingFailed(ErrorCode.CONVERSION_TIMEOUT, seconds=f"{seconds:g}")
+
+
 def check_pdf(data: bytes) -> None:
     """Refuse output that is missing, truncated or unreadable (LibreOffice can exit 0 anyway)."""
     if not data.startswith(b"%PDF-"):
-        raise RenderingFailed("converter output is not a PDF")
+        raise _invalid_output("not a PDF")
     if not data.rstrip().endswith(b"%%EOF"):
-        raise RenderingFailed("converter output is truncated (no %%EOF)")
+        raise _invalid_output("truncated (no %%EOF)")
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) == 0:
-                raise RenderingFailed("converter output has no pages")
+                raise _invalid_output("no pages")
     except pikepdf.PdfError as exc:
-        raise RenderingFailed(f"converter output does not open: {exc}") from exc
+        raise _invalid_output(f"does not open: {exc}") from exc
 
 
 class WorkerDied(Exception):
@@ -192,7 +200,7 @@ class WorkerProcess:
             return
         if reply.get("fatal"):
             raise WorkerDied(str(reply.get("error")))
-        raise RenderingFailed(f"LibreOffice could not convert the document: {reply.get('error')}")
+        raise RenderingFailed(ErrorCode.CONVERTER_CRASHED, detail=str(reply.get("error")))
 
     def _read(self, deadline: float) -> dict[str, Any]:
         """Read one JSON line from the worker, or raise WorkerTimeout / WorkerDied."""
@@ -271,13 +279,15 @@ class _Worker:
                 return
             except WorkerTimeout:
                 self.discard()
-                raise RenderingFailed(f"conversion took longer than {timeout:g} s") from None
+                raise _timed_out(timeout) from None
             except WorkerDied as exc:
                 self.discard()
                 if self.pool.closed:
-                    raise RenderingFailed("converter is closed") from exc
+                    raise RenderingFailed(ErrorCode.CONVERTER_CLOSED) from exc
                 if attempt == 2:
-                    raise RenderingFailed(f"LibreOffice crashed: {exc}") from exc
+                    raise RenderingFailed(
+                        ErrorCode.CONVERTER_CRASHED, detail=f"crashed: {exc}"
+                    ) from exc
                 log.warning("converter worker %d lost its office (%s); retrying", self.slot, exc)
 
 
@@ -325,7 +335,7 @@ class WarmConverterPool:
     def convert(self, docx: bytes, *, timeout: float | None = None) -> bytes:
         """Convert .docx bytes to PDF/A-2b bytes; raise ``RenderingFailed`` on any failure."""
         if self.closed:
-            raise RenderingFailed("converter is closed")
+            raise RenderingFailed(ErrorCode.CONVERTER_CLOSED)
         worker = self._idle.get()
         try:
             with self._job_dir() as job:
@@ -333,7 +343,7 @@ class WarmConverterPool:
                 source.write_bytes(docx)
                 worker.convert(source, target, timeout if timeout is not None else self.timeout)
                 if not target.is_file():
-                    raise RenderingFailed("LibreOffice reported success but wrote no file")
+                    raise _invalid_output("LibreOffice reported success but wrote no file")
                 pdf = target.read_bytes()
         finally:
             self._idle.put(worker)
@@ -382,7 +392,7 @@ class WarmConverterPool:
         ]
         with self._lock:
             if self.closed:
-                raise RenderingFailed("converter is closed")
+                raise RenderingFailed(ErrorCode.CONVERTER_CLOSED)
         try:
             process = WorkerProcess.start(
                 argv,
@@ -390,11 +400,11 @@ class WarmConverterPool:
                 startup_timeout=self.startup_timeout + 5.0,
             )
         except (OSError, WorkerDied, WorkerTimeout) as exc:
-            raise ConverterUnavailable(f"LibreOffice converter did not start: {exc}") from exc
+            raise ConverterUnavailable(ErrorCode.CONVERTER_NOT_STARTED, detail=str(exc)) from exc
         with self._lock:
             if self.closed:  # close() ran while we were starting
                 process.kill()
-                raise RenderingFailed("converter is closed")
+                raise RenderingFailed(ErrorCode.CONVERTER_CLOSED)
             self._live.add(process)
         return process
 
@@ -460,13 +470,16 @@ class ColdConverter:
             except subprocess.TimeoutExpired:
                 kill_group(process.pid)
                 process.wait()
-                raise RenderingFailed(f"conversion took longer than {self.timeout:g} s") from None
+                raise _timed_out(self.timeout) from None
             finally:
                 kill_group(process.pid, signal.SIGKILL)  # helpers LibreOffice left behind
             target = job / "out" / "document.pdf"
             if process.returncode != 0 or not target.is_file():
                 detail = stderr.decode("utf-8", "replace").strip()[-300:]
-                raise RenderingFailed(f"soffice exited {process.returncode}, no PDF: {detail}")
+                raise RenderingFailed(
+                    ErrorCode.CONVERTER_CRASHED,
+                    detail=f"soffice exited {process.returncode}, no PDF: {detail}",
+                )
             pdf = target.read_bytes()
         check_pdf(pdf)
         return pdf

@@ -38,7 +38,7 @@ from xml.parsers import expat
 
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 
-from workflow.errors import InvalidInput
+from workflow.errors import ErrorCode, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,12 @@ _XML_SUFFIXES = (".xml", ".rels")
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def _fail(reason: str) -> InvalidInput:
-    return InvalidInput("file", reason)
+def _fail(code: ErrorCode, **params: object) -> InvalidInput:
+    return InvalidInput("file", code, **params)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB"
 
 
 def check_docx_upload(
@@ -67,15 +71,15 @@ def check_docx_upload(
     max_bytes: int = MAX_UPLOAD_BYTES,
     max_uncompressed: int = MAX_UNCOMPRESSED_BYTES,
 ) -> None:
-    """Raise ``InvalidInput("file", reason)`` unless ``data`` is a plain, sane .docx."""
+    """Raise ``InvalidInput("file", code, ...)`` unless ``data`` is a plain, sane .docx."""
     if len(data) > max_bytes:
-        raise _fail(f"file is larger than {max_bytes // (1024 * 1024)} MB")
+        raise _fail(ErrorCode.FILE_TOO_LARGE, limit=max_bytes)
     if not filename.lower().endswith(".docx"):
-        raise _fail("not a .docx file name")
+        raise _fail(ErrorCode.DOCX_NAME_REQUIRED)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, EOFError):
-        raise _fail("not a .docx file (not a zip archive)") from None
+        raise _fail(ErrorCode.DOCX_NOT_ZIP) from None
     with archive:
         members = archive.infolist()
         _check_directory(members, max_uncompressed)
@@ -85,28 +89,28 @@ def check_docx_upload(
 def _check_directory(members: list[zipfile.ZipInfo], max_uncompressed: int) -> None:
     """What the zip directory declares: names, counts, sizes, ratios."""
     if len(members) > MAX_MEMBERS:
-        raise _fail(f"archive has more than {MAX_MEMBERS} entries")
+        raise _fail(ErrorCode.DOCX_TOO_MANY_ENTRIES, limit=MAX_MEMBERS)
     names = set()
     declared_total = 0
     for info in members:
         _check_name(info.filename)
         if info.filename in names:
-            raise _fail(f"duplicate entry in archive: {info.filename}")
+            raise _fail(ErrorCode.DOCX_DUPLICATE_ENTRY, entry=info.filename)
         names.add(info.filename)
         if info.flag_bits & 0x1:
-            raise _fail("archive is encrypted")
+            raise _fail(ErrorCode.DOCX_ENCRYPTED)
         declared_total += info.file_size
         if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * max(
             info.compress_size, 1
         ):
-            raise _fail(f"suspicious compression ratio (zip bomb?): {info.filename}")
+            raise _fail(ErrorCode.DOCX_ZIP_BOMB, entry=info.filename)
     if declared_total > max_uncompressed:
-        raise _fail(f"archive expands to more than {max_uncompressed // (1024 * 1024)} MB")
+        raise _fail(ErrorCode.DOCX_UNPACKS_TOO_LARGE, limit=_megabytes(max_uncompressed))
     for part in REQUIRED_PARTS:
         if part not in names:
-            raise _fail(f"not a Word document: {part} is missing")
+            raise _fail(ErrorCode.DOCX_PART_MISSING, part=part)
     if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise _fail("document contains macros")
+        raise _fail(ErrorCode.DOCX_MACROS)
 
 
 def _check_name(name: str) -> None:
@@ -119,7 +123,7 @@ def _check_name(name: str) -> None:
         or re.match(r"[A-Za-z]:", name)
         or any(part in ("..", ".") for part in parts)
     ):
-        raise _fail(f"unsafe path in archive: {name!r}")
+        raise _fail(ErrorCode.DOCX_UNSAFE_PATH, entry=repr(name))
 
 
 def _check_contents(
@@ -139,16 +143,17 @@ def _check_contents(
                     size += len(chunk)
                     budget -= len(chunk)
                     if budget < 0 or size > info.file_size:
-                        raise _fail("archive expands beyond its declared size (zip bomb?)")
+                        raise _fail(ErrorCode.DOCX_ZIP_BOMB, entry=info.filename)
                     if is_xml:
                         chunks.append(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
-            raise _fail(f"corrupt archive entry: {info.filename}") from None
+            raise _fail(ErrorCode.DOCX_CORRUPT_ENTRY, entry=info.filename) from None
         if is_xml:
             content = b"".join(chunks)
             _check_xml(info.filename, content)
             for found in _part_findings(info.filename, content):
-                raise _fail(found.what)
+                part, _, what = found.what.partition(": ")
+                raise _fail(ErrorCode.DOCX_EXTERNAL_REFERENCE, part=part, what=what)
 
 
 class _Declaration(Exception):
@@ -166,7 +171,7 @@ def _check_xml(name: str, content: bytes) -> None:
     expanded; this is the defusedxml approach without the dependency.
     """
     if _DTD.search(content):
-        raise _fail(f"{name}: DOCTYPE/ENTITY declarations are not allowed")
+        raise _fail(ErrorCode.DOCX_DTD, part=name)
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = _refuse
@@ -174,9 +179,9 @@ def _check_xml(name: str, content: bytes) -> None:
     try:
         parser.Parse(content, True)
     except _Declaration:
-        raise _fail(f"{name}: DOCTYPE/ENTITY declarations are not allowed") from None
+        raise _fail(ErrorCode.DOCX_DTD, part=name) from None
     except expat.ExpatError:
-        raise _fail(f"{name}: not well-formed XML") from None
+        raise _fail(ErrorCode.DOCX_XML_INVALID, part=name) from None
 
 
 # -- external references -------------------------------------------------------------------
@@ -275,7 +280,7 @@ def _parse_and_find(name: str, content: bytes) -> tuple[_Element, list[Finding]]
     try:
         root = etree.fromstring(content, _PARSER)
     except etree.XMLSyntaxError:
-        raise _fail(f"{name}: not well-formed XML") from None
+        raise _fail(ErrorCode.DOCX_XML_INVALID, part=name) from None
     if name.lower().endswith(".rels"):
         return root, list(_relationship_findings(name, root))
     return root, [*_element_findings(name, root), *_field_findings(name, root)]
