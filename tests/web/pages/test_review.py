@@ -94,7 +94,8 @@ def test_the_document_page_shows_the_document(login: Login, letter: dict[str, An
     assert [s.text_content() for s in signatories] == [
         "Patrycja Sass-Staniszewska", "Piotr Kuczera"
     ]  # fmt: skip
-    assert tree.xpath(f"//a[@href='/api/v1/documents/{letter['id']}/versions/1/docx']")
+    docx = tree.xpath(f"//a[@href='/documents/{letter['id']}/draft/files/1.docx']/@href")
+    assert docx and login("prezydent").get(docx[0]).content[:2] == b"PK"
     history = tree.xpath("//table[contains(@class, 'history')]//tbody/tr")
     assert history and "Katarzyna Zielińska" in history[-1].text_content()
 

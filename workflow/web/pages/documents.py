@@ -16,7 +16,7 @@ refuse; what the server refuses anyway (a stale page, a missing reason) is shown
 again with the reason, nothing changed. Every form works without JavaScript (POST, then a
 303 back to the page); with htmx a comment or a reply is posted in place (the comments
 section comes back as a fragment). Signing has its own pages (``/documents/{id}/sign``),
-editing too (``/documents/{id}/edit``): the page links them.
+editing too (``/documents/{id}/draft``, with the files' downloads): the page links them.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ router = page_router(tags=["pages"])
 DOCUMENT: Final = "/documents/{document_id:int}"
 
 #: Actions whose button leads to a page of their own instead of posting here.
-LINKED_ACTIONS: Final = {Action.EDIT: "edit", Action.SIGN: "sign"}
+LINKED_ACTIONS: Final = {Action.EDIT: "draft", Action.SIGN: "sign"}
 
 #: What the history says for each audit action (msgids of ui_review.po).
 HISTORY: Final = {
