@@ -218,6 +218,11 @@ class MailSettings(BaseModel):
     username: str = Field(default="", description="SMTP login; empty: no AUTH.")
     password: str = Field(default="", repr=False, description="SMTP password.")
     timeout_s: float = Field(default=30.0, gt=0, description="Seconds for each SMTP step.")
+    ca_file: str = Field(
+        default="",
+        description="PEM file of the CA that signed the server's certificate (a private "
+        "relay); empty: the system's CAs.",
+    )
     sender: str = Field(
         default="estrategia@localhost", description="The From address of every mail."
     )
@@ -280,6 +285,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_SMTP_USERNAME": ("mail", "username"),
     "ESTRATEGIA_SMTP_PASSWORD": ("mail", "password"),
     "ESTRATEGIA_SMTP_TIMEOUT_S": ("mail", "timeout_s"),
+    "ESTRATEGIA_SMTP_CA_FILE": ("mail", "ca_file"),
     "ESTRATEGIA_MAIL_FROM": ("mail", "sender"),
     "ESTRATEGIA_MAIL_FROM_NAME": ("mail", "sender_name"),
     "ESTRATEGIA_REMINDER_AFTER_DAYS": ("mail", "reminder_after_days"),

@@ -94,6 +94,7 @@ def _page(
     notice_kind: str = "info",
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
+    result_first: bool = False,
 ) -> Response:
     o = signing_overview(rt, actor=actor, document_id=document_id)
     signed = sum(1 for s in o.document.signatories if s.signed_at is not None)
@@ -112,6 +113,7 @@ def _page(
         errors=errors or {},
         form=form or {},
         max_upload_mb=rt.settings.max_upload_bytes // (1024 * 1024),
+        result_first=result_first,
     )
 
 
@@ -120,7 +122,10 @@ def sign_page(
     request: Request, document_id: int, actor: PageActor, rt: RuntimeDep, done: str = ""
 ) -> Response:
     notice = ui_text(DONE[done], page_language(request)) if done in DONE else None
-    return _page(request, rt, actor, document_id, notice=notice, notice_kind="success")
+    return _page(
+        request, rt, actor, document_id, notice=notice, notice_kind="success",
+        result_first=notice is not None,
+    )  # fmt: skip
 
 
 @router.get(f"{SIGN}/document.pdf")
