@@ -301,6 +301,13 @@ class ErrorCode(StrEnum):
     # rendering: the converter
     CONVERTER_NOT_STARTED = "converter_not_started"
 
+    # pages and previews
+    WORKING_DRAFT_CHANGED = "working_draft_changed"
+    SIGNING_PDF_NOT_FOUND = "signing_pdf_not_found"
+    PAGE_NOT_FOUND = "page_not_found"
+    LOCAL_GOVERNMENT_REQUIRED = "local_government_required"
+    FILE_NOT_FOUND = "file_not_found"
+
 
 Code = ErrorCode | Refusal
 """What an error's ``code`` may be."""

@@ -107,7 +107,7 @@ def save_working_draft(
                 return WorkingDraftView(document_id, based_on, values, now)
         except IntegrityError:
             continue  # two tabs autosaved the first draft at once: update the winner's row
-    raise ConflictingChange(f"the working draft of document {document_id}")
+    raise ConflictingChange(ErrorCode.WORKING_DRAFT_CHANGED, document_id=document_id)
 
 
 def working_draft(rt: Runtime, *, actor: Actor, document_id: int) -> WorkingDraftView | None:

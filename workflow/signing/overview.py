@@ -22,7 +22,7 @@ from workflow.db import transaction
 from workflow.documents.access import guard_context, load_visible
 from workflow.documents.preview import pdf_pages_as_png
 from workflow.documents.reading import audit_of
-from workflow.errors import NotFound
+from workflow.errors import ErrorCode, NotFound
 from workflow.identity.actors import Actor
 from workflow.runtime import Runtime
 from workflow.signing.service import field_name
@@ -132,10 +132,10 @@ def awaited_page_png(
         known = {doc.frozen_pdf_sha256, doc.current_pdf_sha256}
         known |= {s.signed_pdf_sha256 for s in doc.signatories}
     if not _SHA256.fullmatch(sha256) or sha256 not in known:
-        raise NotFound(f"PDF {sha256[:12]} of document {document_id}")
+        raise NotFound(ErrorCode.SIGNING_PDF_NOT_FOUND, sha256=sha256[:12], document_id=document_id)
     files = _page_files(rt, sha256, None)
     if not 1 <= page <= len(files):
-        raise NotFound(f"page {page}")
+        raise NotFound(ErrorCode.PAGE_NOT_FOUND, page=page)
     return files[page - 1].read_bytes()
 
 

@@ -178,7 +178,7 @@ def _setup(
     by_id = {o.id: o for o in organisations}
     unit = by_id.get(organisation_id)
     if unit is None or unit.kind in ("chamber", "chamber_branch"):
-        raise InvalidInput("organisation_id", "choose a local government")
+        raise InvalidInput("organisation_id", ErrorCode.LOCAL_GOVERNMENT_REQUIRED)
     chambers = [o for o in organisations if o.kind == "chamber"] or [
         o for o in organisations if o.kind == "chamber_branch"
     ]
@@ -466,7 +466,7 @@ def download(
 ) -> Response:
     rt = _rt(request)
     if fmt not in ("docx", "pdf"):
-        raise NotFound("file")
+        raise NotFound(ErrorCode.FILE_NOT_FOUND)
     if fmt == "pdf":
         state = request_pdf(rt, actor=actor, document_id=document_id, version=version)
         if not state.rendered:
