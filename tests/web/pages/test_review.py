@@ -80,6 +80,17 @@ def test_the_page_offers_exactly_what_the_table_allows_each_person(
     assert _offered(login("recenzent"), doc_id) == {"approve", "request_changes"}
     assert _offered(login("prezydent"), doc_id) == set()
 
+    reviewer = login("recenzent")
+    for action in ("approve", "request_signatures"):
+        r = reviewer.post(f"{API}/documents/{doc_id}/actions/{action}", json={})
+        assert r.status_code == 200, r.text
+        _assert_offers_exactly_the_table(rt, login, actors, doc_id)
+    # awaiting signatures: the first signatory's button leads to the signature step
+    assert _offered(login("prezes"), doc_id) == {"sign"}
+    assert _offered(login("prezydent"), doc_id) == set()
+    page = _tree(login("prezydent").get(f"/documents/{doc_id}"))
+    assert page.xpath(f"//a[@href='/documents/{doc_id}/sign']")
+
 
 def test_the_document_page_shows_the_document(login: Login, letter: dict[str, Any]) -> None:
     page = login("prezydent").get(f"/documents/{letter['id']}", headers={"Accept-Language": "pl"})
@@ -278,3 +289,23 @@ def test_the_api_threads_comments_too(login: Login, letter: dict[str, Any]) -> N
     unknown = reviewer.post(url, json={"body": "?", "parent_id": 10_000})
     assert unknown.status_code == 422 and unknown.json()["params"]["field"] == "parent_id"
     assert [c["parent_id"] for c in reviewer.get(url).json()] == [None, parent["id"]]
+
+
+def test_every_word_of_these_pages_is_in_polish() -> None:
+    """Each ``t("...")`` of the templates and each text of the page module has a Polish
+    translation in ui_review.po (or another ui_*.po)."""
+    import re
+    from pathlib import Path
+
+    from workflow.i18n import ui_catalogue
+    from workflow.web.pages import documents
+
+    folder = Path(documents.__file__).parent / "templates" / "documents"
+    msgids = set()
+    for template in folder.glob("*.html"):
+        msgids |= set(re.findall(r"""\bt\((["'])(.+?)\1\)""", template.read_text()))
+    texts = {m for _, m in msgids} | set(documents.HISTORY.values()) | set(documents.DONE.values())
+    texts |= {"changed", "added", "removed"}  # the kinds of a value change
+    assert len(texts) > 60
+    missing = sorted(m for m in texts if m not in ui_catalogue("pl"))
+    assert missing == []
