@@ -9,7 +9,10 @@ def test_start_page_links_the_api(anonymous: TestClient) -> None:
     page = anonymous.get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "Izby Gospodarki Elektronicznej" in page.text
+    assert "Izba Gospodarki Elektronicznej" in page.text  # English, the chamber's name kept
+    assert 'href="/login"' in page.text
+    polish = anonymous.get("/", headers={"Accept-Language": "pl"})
+    assert "Izby Gospodarki Elektronicznej" in polish.text
     spec = anonymous.get("/openapi.json").json()
     assert spec["info"]["title"] == "estrategia"
     for path in (

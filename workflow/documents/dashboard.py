@@ -62,7 +62,8 @@ class Task:
 
 @dataclass(frozen=True)
 class Activity:
-    """One audit record of a document the viewer may see."""
+    """One audit record of a person's act on a document the viewer may see (what the
+    system did on its own, rendering or sending mail, is left out)."""
 
     recorded_at: datetime
     action: str
@@ -189,7 +190,7 @@ def dashboard(
             )
             .join(Document, Document.id == AuditRecord.document_id)
             .outerjoin(User, User.id == AuditRecord.actor_id)
-            .where(visible_documents_clause(actor))
+            .where(visible_documents_clause(actor), AuditRecord.actor_id.is_not(None))
             .order_by(AuditRecord.seq.desc())
             .limit(activity_limit)
         )
