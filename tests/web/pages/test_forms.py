@@ -129,7 +129,7 @@ def test_build_form_describes_each_kind_of_field() -> None:
     assert [i.name for i in actions.rows[0].inputs] == [
         "actions-0-action", "actions-0-owner", "actions-0-deadline", "actions-0-budget",
     ]  # fmt: skip
-    assert [i.input for i in actions.rows[0].inputs] == ["text", "text", "date", "money"]
+    assert [i.input for i in actions.rows[0].inputs] == ["line", "text", "date", "money"]
     assert actions.columns[3] == ("budget", "Budżet (zł)")
     assert by_name["kpis"].error == "Dodaj co najmniej jedną pozycję."
     english = build_form(STRATEGY, {}, errors={}, lang="en")
@@ -194,6 +194,16 @@ def test_an_empty_required_list_asks_for_an_item() -> None:
     assert caught.value.field == "goals"
     text = error_text(caught.value, "pl", label=label_of(LETTER, "goals", "pl"))
     assert "pozycj" in text and "goals" not in text
+
+
+def test_a_long_one_line_field_is_a_wrapping_box_whose_line_breaks_are_spaces() -> None:
+    raw = raw_from_form(LETTER, [("goals-0", "pierwszy\r\n  cel"), ("strategy_name", "a\nb")])
+    values, _ = values_from_raw(LETTER, raw)
+    assert values["goals"] == ["pierwszy cel"]
+    assert values["strategy_name"] == "a b"  # 200 characters: shown as a box too
+    form = build_form(LETTER, raw, errors={}, lang="pl")
+    goals = next(f for f in form.fields if f.name == "goals")
+    assert goals.rows[0].inputs[0].input == "line"
 
 
 def test_money_and_unknown_names() -> None:

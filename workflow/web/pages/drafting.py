@@ -26,7 +26,7 @@ draft of the document, never a version; "Zapisz wersję" makes one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
@@ -320,10 +320,13 @@ def draft_page(
     rt = _rt(request)
     view = drafting_view(rt, actor=actor, document_id=document_id)
     schema = _schema(view.field_schema, view.document.template)
-    if view.draft is not None and view.can_edit:
-        raw: RawValues = view.draft.form_values
-    else:
-        raw = raw_from_values(schema, view.document.current_version.field_values)
+    stored = view.document.current_version.field_values
+    draft = view.draft
+    if draft is not None and view.can_edit and not _same(schema, draft.form_values, stored):
+        raw: RawValues = draft.form_values
+    else:  # no draft, or one that says what the version says (an autosave raced "save")
+        view = replace(view, draft=None)
+        raw = raw_from_values(schema, stored)
     lang = _lang(request)
     flash = None
     if created:
@@ -332,6 +335,14 @@ def draft_page(
         flash = ui_text("Version {number} has been saved.", lang).format(number=saved)
     preview = _preview_for(rt, actor, document_id, schema, raw)
     return _draft_form_page(request, view, schema, raw, {}, preview=preview, flash=flash)
+
+
+def _same(schema: FieldSchema, raw: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """Whether form text ``raw`` says exactly what stored ``values`` say."""
+    try:
+        return schema.validate(values_from_raw(schema, raw)[0]) == schema.validate(values)
+    except InvalidInput:
+        return False
 
 
 def _draft_form_page(

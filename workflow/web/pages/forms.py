@@ -58,6 +58,8 @@ _INPUTS: Final = {
 _ROW_NAME = re.compile(
     r"(?P<field>[a-z][a-z0-9_]*)-(?P<row>\d{1,4})(?:-(?P<column>[a-z][a-z0-9_]*))?"
 )
+LONG_LINE: Final = 150
+"""A one-line field longer than this is shown as a wrapping text box (``line``)."""
 _MAX_ROWS: Final = 200
 """A form can post no more rows than this per field (the schema's own limit is lower)."""
 
@@ -74,7 +76,8 @@ class Input:
     path: str
     """Schema path of the value: ``valid_until``, ``goals[1]``, ``actions[0].owner``."""
     input: str
-    """``text``, ``textarea``, ``date``, ``integer``, ``money`` or ``checkbox``."""
+    """``text``, ``line`` (one line, wrapped), ``textarea``, ``date``, ``integer``, ``money``
+    or ``checkbox``."""
     value: str
     label: str
     required: bool
@@ -193,10 +196,13 @@ def _filled(rows: Sequence[object]) -> list[object]:
 def _input(
     f: Field, name: str, path: str, value: str, label: str, errors: Mapping[str, str]
 ) -> Input:
+    kind = _INPUTS[f.type]
+    if f.type == "string" and (f.max_length or 0) > LONG_LINE:
+        kind = "line"  # one line of text, shown wrapped over two (see values_from_raw)
     return Input(
         name=name,
         path=path,
-        input=_INPUTS[f.type],
+        input=kind,
         value=value,
         label=label,
         required=f.required,
@@ -400,27 +406,18 @@ def _scalar(f: Field, text: str) -> str | None:
         if "," in compact and "." not in compact:
             compact = compact.replace(",", ".")  # 1 234,50 zł, the Polish way
         return compact
+    if f.type == "string" and (f.max_length or 0) > LONG_LINE:
+        return " ".join(text.split())  # a wrapped box: a line break typed in it is a space
     return text
 
 
 # -- errors, worded ---------------------------------------------------------------------
 
-# Use-cases that still give a free-text (English) reason -> the ui_drafting.po msgid that
-# words it (rendering.fields raises coded errors, worded by the main catalogue).
-_REASONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    (re.compile(r"required, at most (?P<n>\d+) characters"), "Required, at most {n} characters."),
-)
-
 
 def error_text(error: EstrategiaError, lang: str, *, label: str | None = None) -> str:
     """The sentence shown next to the field ``error`` concerns, in ``lang``; ``label``
     (:func:`label_of`) names the field in it instead of its path."""
-    if isinstance(error, InvalidInput) and error.legacy is not None:
-        for pattern, msgid in _REASONS:
-            match = pattern.fullmatch(error.legacy)
-            if match:
-                return ui_text(msgid, lang).format(**match.groupdict())
-    if label is not None and isinstance(error, InvalidInput) and error.legacy is None:
+    if label is not None and isinstance(error, InvalidInput):
         return render_message(str(error.code), {**error.params, "field": label}, lang)
     return error.message(lang)
 
