@@ -59,19 +59,21 @@ class SmtpTransport:
         self.settings = settings
         self._client: smtplib.SMTP | None = None
 
+    def _tls(self) -> ssl.SSLContext:
+        """Certificate and host name verified, against ``ca_file`` or the system's CAs."""
+        return ssl.create_default_context(cafile=self.settings.ca_file or None)
+
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         client: smtplib.SMTP
         if s.security == "ssl":
-            client = smtplib.SMTP_SSL(
-                s.host, s.port, timeout=s.timeout_s, context=ssl.create_default_context()
-            )
+            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=self._tls())
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
         try:
             client.ehlo()
             if s.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=self._tls())
                 client.ehlo()
             if s.username:
                 client.login(s.username, s.password)
