@@ -96,6 +96,7 @@ def create_letter(client: TestClient, demo: DemoIds) -> int:
 
 def test_search_finds_the_local_government_by_name_or_teryt(login: Login, demo: DemoIds) -> None:
     client = login("autor")
+    assert 'href="/documents/new"' in page(client, "/documents").text
     start = page(client, "/documents/new?q=RYBNIK")
     assert "Miasto Rybnik" in start.text and "2473011" in start.text
     assert "Izba Gospodarki" not in start.text.split("org-results", 1)[1]  # not a unit
@@ -171,6 +172,13 @@ def test_goals_are_added_and_removed_without_javascript(login: Login, demo: Demo
     doc = client.get(f"{API}/documents/{document_id}").json()
     assert doc["current_version"]["field_values"]["goals"] == goals
     assert "Zapisano wersję 2" in page(client, r.headers["location"]).text
+    # a form loaded before someone else saved: 409, what was typed kept as the working draft
+    stale = letter_form(demo, csrf(draft), goals=["Spóźniony cel"],
+                        extra=[("save", "1"), ("lock_version", "1")])  # fmt: skip
+    r = client.post(f"/documents/{document_id}/draft", data=stale, headers=PL)
+    assert r.status_code == 409 and ">Spóźniony cel</textarea>" in r.text
+    assert len(client.get(f"{API}/documents/{document_id}/versions").json()) == 2
+    assert ">Spóźniony cel</textarea>" in page(client, f"/documents/{document_id}/draft").text
 
 
 def test_a_wrong_date_is_shown_next_to_its_field_and_nothing_is_stored(

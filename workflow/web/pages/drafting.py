@@ -51,7 +51,7 @@ from workflow.documents.preview import (
     save_working_draft,
 )
 from workflow.documents.rendition import get_file, request_pdf
-from workflow.errors import ErrorCode, InvalidInput, NotFound, NotPermitted
+from workflow.errors import ConflictingChange, ErrorCode, InvalidInput, NotFound, NotPermitted
 from workflow.i18n import ui_text
 from workflow.identity.actors import Actor
 from workflow.jobs.handlers.preview import queue_preview
@@ -406,6 +406,16 @@ async def save_draft(
         preview = latest_preview(rt, actor=actor, document_id=document_id)
         return _draft_form_page(request, view, schema, raw, errors, preview=preview,
                                 status_code=422, note=note)  # fmt: skip
+    except ConflictingChange as exc:
+        # someone saved a version (or moved the document) since this form was loaded: keep
+        # what was typed as the working draft and show the newer state with it
+        if view.can_edit:
+            save_working_draft(rt, actor=actor, document_id=document_id, form_values=raw)
+        fresh = drafting_view(rt, actor=actor, document_id=document_id)
+        errors = {"_form": exc.message(lang)}
+        preview = latest_preview(rt, actor=actor, document_id=document_id)
+        return _draft_form_page(request, fresh, schema, raw, errors, preview=preview,
+                                status_code=409, note=note)  # fmt: skip
     discard_working_draft(rt, actor=actor, document_id=document_id)
     number = doc.current_version.number
     return RedirectResponse(f"/documents/{document_id}/draft?saved={number}", status_code=303)
