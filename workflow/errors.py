@@ -17,20 +17,17 @@ and the CLI prints them. Nothing below ``web/`` raises ``HTTPException``.
 Every error carries a stable ``code`` (an ``ErrorCode``, or a ``states.Refusal`` for a
 guard) and the ``params`` its message quotes; ``workflow.i18n.render_message`` turns them
 into a sentence in Polish or English. ``str(error)`` is the English sentence, for logs.
+A code is required: there is no free-text reason (a ``str`` in its place is a type error).
 
 One enum for the whole application rather than one per area (Saleor's style): the API,
 CLI and pages share one catalogue whose ``msgid`` is the code, so one namespace keeps codes
 unique and lets a test check that each has both translations. Members are grouped by area
 below; the values are the API's contract, never renamed.
-
-Transitional: a plain ``str`` in place of the code is a legacy free-text reason; the error
-then carries its class's generic code (``invalid_input``, ``guard_refused``...) with the text
-as a parameter. New code passes a code.
 """
 
 from __future__ import annotations
 
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import ClassVar
 
 from workflow.i18n import render_message
@@ -38,7 +35,7 @@ from workflow.states import Action, Refusal, Status
 
 
 class ErrorCode(StrEnum):
-    # The generic code of each class: what a legacy free-text error carries.
+    # The generic code of each class: its ``kind``.
     NOT_FOUND = "not_found"
     NOT_PERMITTED = "not_permitted"
     TRANSITION_NOT_ALLOWED = "transition_not_allowed"
@@ -318,16 +315,9 @@ class EstrategiaError(Exception):
 
     kind: ClassVar[ErrorCode] = ErrorCode.BAD_REQUEST
     """The generic code of the class (``web/errors.py`` reports it as ``kind``)."""
-    legacy_param: ClassVar[str] = "reason"
 
-    def __init__(self, code: Code | str, /, **params: object) -> None:
-        if isinstance(code, Enum):
-            self.code: Code = code
-            self.legacy: str | None = None
-        else:  # transitional: a free-text reason (English) instead of a code
-            self.code = self.kind
-            self.legacy = code
-            params = {**params, self.legacy_param: code}
+    def __init__(self, code: Code, /, **params: object) -> None:
+        self.code: Code = code
         self.params: dict[str, object] = params
         super().__init__(self._describe())
 
@@ -337,8 +327,8 @@ class EstrategiaError(Exception):
 
     @property
     def reason(self) -> str:
-        """The English sentence (or the legacy free text); for logs, not for users."""
-        return self.legacy if self.legacy is not None else self.message("en")
+        """The English sentence; for logs, not for users."""
+        return self.message("en")
 
     def _describe(self) -> str:
         return self.reason
@@ -346,14 +336,6 @@ class EstrategiaError(Exception):
 
 class NotFound(EstrategiaError):
     kind = ErrorCode.NOT_FOUND
-    legacy_param = "what"
-
-    def _describe(self) -> str:
-        return f"{self.legacy} not found" if self.legacy is not None else self.reason
-
-    @property
-    def what(self) -> str:
-        return self.reason
 
 
 class NotPermitted(EstrategiaError):
@@ -381,22 +363,12 @@ class GuardRefused(EstrategiaError):
 
 class ConflictingChange(EstrategiaError):
     kind = ErrorCode.CONFLICTING_CHANGE
-    legacy_param = "what"
-
-    def _describe(self) -> str:
-        if self.legacy is not None:
-            return f"{self.legacy} was changed by someone else; reload and try again"
-        return self.reason
-
-    @property
-    def what(self) -> str:
-        return self.reason
 
 
 class InvalidInput(EstrategiaError):
     kind = ErrorCode.INVALID_INPUT
 
-    def __init__(self, field: str, code: Code | str, /, **params: object) -> None:
+    def __init__(self, field: str, code: Code, /, **params: object) -> None:
         self.field = field
         super().__init__(code, field=field, **params)
 

@@ -84,7 +84,7 @@ def test_missing_and_malformed_bodies_are_422_not_500(login: Login, demo: DemoId
 def test_only_authors_create_documents(login: Login, demo: DemoIds) -> None:
     r = login("recenzent").post(f"{API}/documents", json=letter_body(demo))
     assert r.status_code == 403
-    assert r.json()["code"] == "not_permitted"
+    assert (r.json()["code"], r.json()["kind"]) == ("author_role_required", "not_permitted")
 
 
 def test_a_municipality_sees_only_its_own_documents(

@@ -28,7 +28,7 @@ default, ``Content-Language`` says which)::
     anything else         500  internal_error
 
 Domain errors are looked up along their MRO, so a new subclass falls back to its parent's
-row. An error raised with a legacy free-text reason also carries ``reason`` (that text).
+row.
 """
 
 from __future__ import annotations
@@ -181,8 +181,6 @@ def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
     extra = {key: jsonable(exc.params[key]) for key in mapping.extra if key in exc.params}
     if isinstance(exc, TransitionNotAllowed):
         extra["allowed_actions"] = jsonable(exc.allowed)
-    if exc.legacy is not None and exc.legacy_param == "reason":
-        extra["reason"] = exc.legacy
     headers = {}
     if isinstance(exc, TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after_s)

@@ -175,16 +175,25 @@ def test_post_without_csrf_is_refused_and_changes_nothing(
 )
 def test_security_headers_and_no_inline_code(page_login: PageLogin, path: str) -> None:
     client = page_login("prezes")  # an admin: every page of this area opens
-    r = client.get(path)
-    if path == "/nope-page":
-        return  # an unknown route: the API's JSON 404
-    assert r.status_code == 200, r.text
+    r = client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == (404 if path == "/nope-page" else 200), r.text
+    assert r.headers["content-type"].startswith("text/html")
     assert r.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "same-origin"
     _no_inline_code(r.text)
     assert '<html lang="pl">' in r.text
     assert '<main id="main"' in r.text
+
+
+def test_unknown_address_is_a_page_for_browsers_json_for_the_api(anonymous: TestClient) -> None:
+    html = {"Accept": "text/html,*/*;q=0.8", "Accept-Language": "pl"}
+    page = anonymous.get("/no-such-page", headers=html)
+    assert page.status_code == 404 and "Nie ma takiej strony." in page.text
+    _no_inline_code(page.text)
+    assert anonymous.get("/no-such-page").json()["code"] == "route_not_found"
+    api = anonymous.get("/api/v1/no-such-thing", headers=html)
+    assert api.status_code == 404 and api.json()["code"] == "route_not_found"
 
 
 def test_anonymous_pages_have_the_headers_too(anonymous: TestClient) -> None:

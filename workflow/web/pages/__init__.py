@@ -8,7 +8,8 @@ and are rendered with ``rendering.render_page``; its words live in
 vendored htmx) are served from ``workflow/web/static/`` at ``/static/``.
 
 To add an area, add its module name to ``PAGE_MODULES``. ``include_pages(app)`` includes
-them all, mounts ``/static`` and adds the security headers of pages (``headers.py``).
+them all, mounts ``/static``, adds the security headers of pages (``headers.py``) and
+answers a browser's unknown address with a 404 page (``errors.browser_http_error``).
 No inline script or style anywhere: the Content-Security-Policy forbids them.
 """
 
@@ -19,8 +20,9 @@ from importlib import resources
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
-from workflow.web.pages.errors import PageRoute
+from workflow.web.pages.errors import PageRoute, browser_http_error
 from workflow.web.pages.headers import SecurityHeaders
 
 PAGE_MODULES: list[str] = [
@@ -46,3 +48,5 @@ def include_pages(app: FastAPI) -> None:
     static = resources.files("workflow.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(SecurityHeaders)
+    # An unknown address typed in a browser gets a page (the API keeps its JSON 404).
+    app.add_exception_handler(HTTPException, browser_http_error)

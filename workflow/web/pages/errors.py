@@ -14,6 +14,10 @@ route or its dependencies raise into a page, in the request's language:
     ConflictingChange         409 page with the message
     TooManyAttempts           429 page
     RequestValidationError    422 page (a form field FastAPI could not read)
+
+Outside the page routes, ``browser_http_error`` answers an unknown address or a wrong
+method with a page too when a browser asks for HTML (``Accept: text/html``) anywhere but
+under ``/api/``; everyone else keeps the API's JSON.
     RenderingFailed,
     SignatureError            the API's status, a page with the message
 
@@ -48,7 +52,7 @@ from workflow.errors import (
 )
 from workflow.i18n import render_message, ui_text
 from workflow.signing.errors import coded
-from workflow.web.errors import ERRORS, _validation_error
+from workflow.web.errors import ERRORS, _validation_error, http_exception_response
 from workflow.web.pages.deps import LoginRequired, PageCsrfFailed, page_language
 from workflow.web.pages.rendering import render_page
 
@@ -115,6 +119,17 @@ def _ui(key: str, lang: str) -> str:
         "changed: go back, reload the page and try again.",
     }
     return ui_text(texts[key], lang)
+
+
+def browser_http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (404 unknown route, 405...): a page for a browser, else JSON."""
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if not wants_html or request.url.path.startswith(("/api/", "/openapi.json", "/static/")):
+        return http_exception_response(request, exc)
+    status = int(getattr(exc, "status_code", 500))
+    lang = page_language(request)
+    text = "There is no such page." if status == 404 else "This address does not accept that."
+    return error_page(request, status=status, message=ui_text(text, lang))
 
 
 class PageRoute(APIRoute):
