@@ -535,6 +535,45 @@ def test_failed_logins_on_both_servers_count_together(pg_stack: Stack) -> None:
 
 @needs_postgres
 @pytest.mark.postgres
+def test_a_render_in_a_request_racing_the_job_gives_one_rendition(
+    pg_stack: Stack, people: Callable[[str], Person]
+) -> None:
+    """Submit right after an edit: the request renders the PDF itself if the job has not
+    (reviewers review the PDF) while a worker may be rendering it too; one wins."""
+    a, b = pg_stack.servers
+    author = people("autor").login(a)
+    reviewer = people("recenzent").login(b)
+    doc_id = _create_letter(author, b)["id"]
+    for number in (1, 2, 3):
+        if number > 1:
+            r = author.patch(b, f"/documents/{doc_id}", {"values": {"goals": [f"Cel {number}"]}})
+            assert r.status_code == 200, r.text
+        submitted = author.act(a, doc_id, "submit")  # at once, on the other server
+        assert submitted["current_version"]["number"] == number
+        assert submitted["current_version"]["pdf_sha256"]
+        reviewer.act(b, doc_id, "request_changes", reason=f"Runda {number}.")
+
+    def effects_done() -> bool:
+        rows = pg_stack.sql(
+            "SELECT count(*) FROM outbox WHERE document_id = :d AND completed_at IS NULL",
+            d=doc_id,
+        )
+        return rows[0][0] == 0
+
+    _wait(effects_done, f"the render jobs of document {doc_id}")
+    renditions = pg_stack.sql(
+        "SELECT v.number, count(r.id) FROM document_versions v "
+        "LEFT JOIN renditions r ON r.version_id = v.id AND r.format = 'pdf' "
+        "WHERE v.document_id = :d GROUP BY v.number ORDER BY v.number",
+        d=doc_id,
+    )
+    assert [tuple(r) for r in renditions] == [(1, 1), (2, 1), (3, 1)]
+    rendered = [rec for rec in _audit(author, a, doc_id) if rec["action"] == "document.rendered"]
+    assert sorted(rec["payload"]["version"] for rec in rendered) == [1, 2, 3]
+
+
+@needs_postgres
+@pytest.mark.postgres
 def test_a_worker_killed_in_a_render_job_and_the_other_finishes_it(
     pg_stack: Stack, people: Callable[[str], Person]
 ) -> None:
