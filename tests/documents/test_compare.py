@@ -17,6 +17,7 @@ from workflow.documents.compare import (
     redline,
     redline_html,
     schema_labels,
+    schema_types,
     split_path,
 )
 
@@ -66,6 +67,12 @@ def test_split_path_and_labels() -> None:
         "actions": ("Plan działań", "Action plan"),
         "actions.owner": ("Odpowiedzialny", "Odpowiedzialny"),
     }
+    budget = {"name": "budget", "type": "decimal"}
+    goals = {"name": "goals", "type": "list", "items": {"type": "string"}}
+    typed = {"fields": [{"name": "actions", "type": "table", "columns": [budget]}, goals]}
+    assert schema_types(typed) == {
+        "actions": "table", "actions.budget": "decimal", "goals": "list", "goals[]": "string"
+    }  # fmt: skip
 
 
 def test_redline_marks_only_the_changed_words() -> None:

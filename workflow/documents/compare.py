@@ -326,15 +326,27 @@ def schema_labels(schema: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
         pl = str(spec.get("label") or spec["name"])
         return pl, str(spec.get("label_en") or pl)
 
-    labels: dict[str, tuple[str, str]] = {}
+    return {key: pair(spec) for key, spec in _schema_specs(schema)}
+
+
+def schema_types(schema: Mapping[str, Any]) -> dict[str, str]:
+    """The type of each field (``goals``: list) and table column (``actions.budget``:
+    decimal); a list field's items under ``goals[]``."""
+    types = {key: str(spec.get("type", "")) for key, spec in _schema_specs(schema)}
+    for f in schema.get("fields", []):
+        if isinstance(f, Mapping) and isinstance(f.get("items"), Mapping) and "name" in f:
+            types[f"{f['name']}[]"] = str(f["items"].get("type", ""))
+    return types
+
+
+def _schema_specs(schema: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for f in schema.get("fields", []):
         if not isinstance(f, Mapping) or "name" not in f:
             continue
-        labels[str(f["name"])] = pair(f)
+        yield str(f["name"]), f
         for c in f.get("columns", []):
             if isinstance(c, Mapping) and "name" in c:
-                labels[f"{f['name']}.{c['name']}"] = pair(c)
-    return labels
+                yield f"{f['name']}.{c['name']}", c
 
 
 # -- the use-case -----------------------------------------------------------------------
@@ -361,6 +373,17 @@ class Comparison:
     """The redline of the rendered text, old to new."""
     labels: dict[str, tuple[str, str]]
     """(Polish, English) labels of fields and columns (``schema_labels``)."""
+    types: dict[str, str]
+    """Types of fields, list items and columns (``schema_types``)."""
+
+    def type_of(self, path: str) -> str:
+        """The type of the value at ``path`` (``actions[0].budget``: decimal)."""
+        field, index, column = split_path(path)
+        if column is not None:
+            return self.types.get(f"{field}.{column}", "")
+        if index is not None:
+            return self.types.get(f"{field}[]", self.types.get(field, ""))
+        return self.types.get(field, "")
 
     def redline_html(self, side: str = "both") -> str:
         return redline_html(self.segments, side)
@@ -415,6 +438,7 @@ def compare_versions(
         shas = (before.docx_sha256, after.docx_sha256)
         reference, title = doc.reference or str(doc.id), doc.title
         labels = schema_labels(doc.template_version.field_schema)
+        types = schema_types(doc.template_version.field_schema)
     texts = [_version_text(rt, sha) for sha in shas]  # outside the read transaction
     return Comparison(
         document_id=document_id,
@@ -425,4 +449,5 @@ def compare_versions(
         changes=diff_values(*values),
         segments=redline(texts[0], texts[1]),
         labels=labels,
+        types=types,
     )

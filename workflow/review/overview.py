@@ -49,8 +49,8 @@ class FieldShown:
     label_en: str
     type: str
     value: Any
-    columns: tuple[tuple[str, str, str], ...] = ()
-    """For a table: (name, Polish label, English label) of each column."""
+    columns: tuple[tuple[str, str, str, str], ...] = ()
+    """For a table: (name, Polish label, English label, type) of each column."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def fields_shown(schema: dict[str, Any], values: dict[str, Any]) -> list[FieldSh
             continue
         named.add(name)
         columns = tuple(
-            (str(c["name"]), _label(c, "label"), _label(c, "label_en"))
+            (str(c["name"]), _label(c, "label"), _label(c, "label_en"), str(c.get("type", "")))
             for c in f.get("columns", [])
             if isinstance(c, dict) and "name" in c
         )

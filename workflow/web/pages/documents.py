@@ -22,6 +22,7 @@ editing too (``/documents/{id}/draft``, with the files' downloads): the page lin
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final
 
 from fastapi import Form, Request, Response
@@ -39,6 +40,7 @@ from workflow.errors import (
 )
 from workflow.i18n import ui_text
 from workflow.identity.actors import Actor
+from workflow.polish.formatting import format_money
 from workflow.review.overview import document_overview, document_versions
 from workflow.review.transitions import transition
 from workflow.runtime import Runtime
@@ -132,6 +134,7 @@ def _document_page(
         doc=overview.document,
         v=overview.document.current_version,
         show_date=show_date,
+        show_cell=show_cell,
         history=_history(overview.history),
         linked_actions=LINKED_ACTIONS,
         flash=notice,
@@ -312,6 +315,22 @@ def compare_page(
             text += f": {col[1] if lang == 'en' else col[0]}"
         return text
 
+    def value_text(path: str, value: Any) -> str:
+        """A changed value; a table row's cells named by their column labels."""
+        if comparison is None:
+            return show_value(value)
+        if isinstance(value, dict):
+            field = split_path(path)[0]
+            cells = []
+            for key, cell in value.items():
+                col = comparison.labels.get(f"{field}.{key}", (str(key), str(key)))
+                kind = comparison.types.get(f"{field}.{key}", "")
+                cells.append(f"{col[1] if lang == 'en' else col[0]}: {show_cell(kind, cell)}")
+            return "; ".join(cells)
+        if isinstance(value, list):
+            return show_value(value)
+        return show_cell(comparison.type_of(path), value)
+
     return render_page(
         request,
         "documents/compare.html",
@@ -321,8 +340,23 @@ def compare_page(
         old=old,
         new=new,
         where=where,
-        show_value=show_value,
+        value_text=value_text,
     )
+
+
+def show_cell(kind: str, value: Any) -> str:
+    """A value of a field or table cell of type ``kind`` the Polish way: dates
+    ``31.12.2027``, amounts ``1 250 000,00 zł``; anything else as it is."""
+    if value is None or value == "":
+        return "—"
+    if kind == "date":
+        return show_date(value)
+    if kind == "decimal":
+        try:
+            return format_money(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return str(value)
+    return show_value(value)
 
 
 def show_date(value: Any) -> str:
