@@ -206,6 +206,11 @@ def test_a_wrong_date_is_shown_next_to_its_field_and_nothing_is_stored(
     )  # fmt: skip
     assert r.status_code == 422
     assert 'id="f-goals-2-error"' in r.text
+    # every bad field at once, each next to itself
+    data = {**letter_form(demo, csrf(form), valid_until="31.02.2027"), "strategy_name": [""]}
+    r = client.post("/documents/new", headers=PL, data=data)
+    assert r.status_code == 422
+    assert 'id="f-valid_until-error"' in r.text and 'id="f-strategy_name-error"' in r.text
 
 
 def test_autosave_keeps_a_working_draft_not_a_version(

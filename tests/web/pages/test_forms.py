@@ -13,6 +13,7 @@ import pytest
 from workflow.errors import InvalidInput
 from workflow.rendering.fields import FieldSchema
 from workflow.web.pages.forms import (
+    all_errors,
     apply_row_command,
     build_form,
     error_text,
@@ -217,3 +218,22 @@ def test_money_and_unknown_names() -> None:
     assert values["actions"] == [{"action": None, "owner": None, "deadline": None,
                                   "budget": "2000"}]  # fmt: skip
     assert Decimal("2000") == Decimal(str(values["actions"][0]["budget"]))
+
+
+def test_all_errors_names_every_bad_field_and_row_at_once() -> None:
+    raw = raw_from_form(
+        STRATEGY,
+        [("period_from", "dwa tysiące"), ("actions-0-action", "A"), ("actions-0-owner", "B"),
+         ("actions-0-deadline", "2027-02-30"), ("actions-0-budget", "1"),
+         ("actions-1-action", "C"), ("actions-1-owner", "D"), ("actions-1-deadline", "2027-01-01"),
+         ("actions-1-budget", "1,234")],
+    )  # fmt: skip
+    values, _ = values_from_raw(STRATEGY, raw)
+    paths = [e.field for e in all_errors(STRATEGY, values)]
+    assert paths == [
+        "period_from", "period_to", "diagnosis", "vision", "strategic_goals",
+        "actions[0].deadline", "actions[1].budget", "kpis", "monitoring",
+    ]  # fmt: skip
+    assert all_errors(LETTER, values_from_raw(LETTER, raw_from_values(LETTER, {
+        "strategy_name": "x", "preamble": "y", "goals": ["g"], "cooperation_forms": ["f"],
+        "valid_until": "2027-01-01"}))[0]) == []  # fmt: skip

@@ -68,6 +68,7 @@ from workflow.web.pages.deps import FormCsrfDep, PageActor, page_language
 from workflow.web.pages.errors import page_router
 from workflow.web.pages.forms import (
     RawValues,
+    all_errors,
     apply_row_command,
     build_form,
     error_text,
@@ -264,6 +265,9 @@ async def create(request: Request, actor: PageActor, _: FormCsrfDep) -> Response
         return _new_form_page(request, setup, raw, own, {})
     values, where = values_from_raw(setup.schema, raw)
     lang = _lang(request)
+    problems = _every_error(setup.schema, values, lang, where)
+    if problems:
+        return _new_form_page(request, setup, raw, own, problems, status_code=422)
     signatories = []
     for key in ("signatory_chamber", "signatory_unit"):
         user_id = _int_or_none(own[key])
@@ -281,6 +285,16 @@ async def create(request: Request, actor: PageActor, _: FormCsrfDep) -> Response
         errors = _new_form_errors(exc, setup.schema, lang, where)
         return _new_form_page(request, setup, raw, own, errors, status_code=422)
     return RedirectResponse(f"/documents/{doc.id}/draft?created=1", status_code=303)
+
+
+def _every_error(
+    schema: FieldSchema, values: Mapping[str, object], lang: str, where: Any
+) -> dict[str, str]:
+    """Every field error of the form at once, worded, by form path."""
+    errors: dict[str, str] = {}
+    for problem in all_errors(schema, values):
+        errors.update(_worded(problem, schema, lang, where))
+    return errors
 
 
 def _new_form_errors(
@@ -394,6 +408,13 @@ async def save_draft(
         discard_working_draft(rt, actor=actor, document_id=document_id)
         return RedirectResponse(f"/documents/{document_id}/draft", status_code=303)
     values, where = values_from_raw(schema, raw)
+    problems = _every_error(schema, values, lang, where)
+    if problems:
+        if view.can_edit:  # nothing typed is lost: it stays as the working draft
+            save_working_draft(rt, actor=actor, document_id=document_id, form_values=raw)
+        preview = latest_preview(rt, actor=actor, document_id=document_id)
+        return _draft_form_page(request, view, schema, raw, problems, preview=preview,
+                                status_code=422, note=note)  # fmt: skip
     try:
         doc = edit_document(
             rt, actor=actor, document_id=document_id, values=values,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
@@ -412,6 +412,35 @@ def _scalar(f: Field, text: str) -> str | None:
 
 
 # -- errors, worded ---------------------------------------------------------------------
+
+
+def all_errors(schema: FieldSchema, values: Mapping[str, object]) -> list[InvalidInput]:
+    """Every field's error at once (``FieldSchema.validate`` stops at the first), and in a
+    list or table every bad item or row, so that one submit shows all there is to fix."""
+    errors: list[InvalidInput] = []
+    for f in schema.fields:
+        value = values.get(f.name)
+        try:
+            FieldSchema(fields=(f,)).validate({f.name: value})
+        except InvalidInput as exc:
+            if not (isinstance(value, list) and exc.field.startswith(f"{f.name}[")):
+                errors.append(exc)
+                continue
+            loose = FieldSchema(
+                fields=(replace(f, required=False, min_items=None, max_items=None),)
+            )
+            for index, item in enumerate(value):
+                try:
+                    loose.validate({f.name: [item]})
+                except InvalidInput as item_error:
+                    path = f"{f.name}[{index}]" + item_error.field[len(f"{f.name}[0]") :]
+                    errors.append(_moved_error(item_error, path))
+    return errors
+
+
+def _moved_error(error: InvalidInput, path: str) -> InvalidInput:
+    params = {k: v for k, v in error.params.items() if k != "field"}
+    return InvalidInput(path, error.code, **params)
 
 
 def error_text(error: EstrategiaError, lang: str, *, label: str | None = None) -> str:
