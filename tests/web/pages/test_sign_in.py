@@ -106,6 +106,7 @@ def test_rate_limit_message_in_polish(anonymous: TestClient, rt: Runtime) -> Non
     assert locked.status_code == 429
     assert "Retry-After" in locked.headers
     assert 'role="alert"' in locked.text
+    assert "Zbyt wiele nieudanych logowań. Spróbuj ponownie za" in locked.text
     assert "<h1>Zaloguj się</h1>" in locked.text
 
 
