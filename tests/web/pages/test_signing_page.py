@@ -5,6 +5,7 @@ every way ends with the validation result on the page."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -160,6 +161,7 @@ def test_remote_signing_at_a_csc_provider_with_the_pin_typed_on_the_page(
     csc: CscTestServer, page_login: PageLogin, login: Login, awaiting: dict[str, Any],
     rt: Runtime, caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
+    caplog.set_level(logging.DEBUG)  # not even a debug line may carry the PIN
     doc_id = awaiting["id"]
     prezes = page_login("prezes")
     page = prezes.get(f"/documents/{doc_id}/sign").text
