@@ -14,6 +14,7 @@ test_pkgs=(
   postgresql                                # the suite also runs against PostgreSQL
   softhsm2 opensc                           # a real PKCS#11 token
   libnss3-tools                             # certutil: an NSS db trusting the test root for pdfsig
+  chromium                                  # the browser tests (Playwright drives Debian's Chromium)
 )
 
 want=("${run_pkgs[@]}")
