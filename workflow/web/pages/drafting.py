@@ -64,7 +64,7 @@ from workflow.states import Role
 from workflow.template_library.store import get_template, list_templates, register_version
 from workflow.views import OrganisationView
 from workflow.web.deps import get_context
-from workflow.web.pages.deps import FormCsrfDep, PageActor, page_language
+from workflow.web.pages.deps import FormCsrfDep, PageActor, page_caller_or_none, page_language
 from workflow.web.pages.errors import page_router
 from workflow.web.pages.forms import (
     RawValues,
@@ -368,6 +368,7 @@ def _draft_form_page(
     return render_page(
         request, "drafting/draft.html", status_code=status_code, view=view, doc=view.document,
         form=form, errors=errors, preview=preview, flash=flash,
+        previous=_previous(request, view.document.id, preview),
         flash_kind="success" if flash else "info", note=note,
         action=f"/documents/{view.document.id}/draft",
     )  # fmt: skip
@@ -463,6 +464,7 @@ async def autosave(
         problem = (label_of(schema, path, lang) or path, sentence)
     return render_page(
         request, "drafting/_autosaved.html", saved=saved, problem=problem, preview=preview,
+        previous=_previous(request, document_id, preview),
         doc=view.document,
     )  # fmt: skip
 
@@ -483,7 +485,22 @@ def preview_panel(
         state = latest_preview(rt, actor=actor, document_id=document_id)
     view = drafting_view(rt, actor=actor, document_id=document_id)
     template = "drafting/_preview.html" if _is_htmx(request) else "drafting/preview.html"
-    return render_page(request, template, preview=state, doc=view.document)
+    return render_page(
+        request, template, preview=state, doc=view.document,
+        previous=_previous(request, document_id, state),
+    )  # fmt: skip
+
+
+def _previous(
+    request: Request, document_id: int, state: PreviewState | None
+) -> PreviewState | None:
+    """While a preview renders, the newest ready one is shown beneath it (no blank panel)."""
+    if state is None or not state.pending:
+        return None
+    caller = page_caller_or_none(request)
+    if caller is None:  # pragma: no cover - every drafting route needs a PageActor
+        return None
+    return latest_preview(_rt(request), actor=caller.actor, document_id=document_id)
 
 
 @router.get("/documents/{document_id}/draft/previews/{render}/{page}.png")
