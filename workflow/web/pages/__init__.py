@@ -31,6 +31,7 @@ PAGE_MODULES: list[str] = [
     "dashboard",
     "admin",
     "drafting",  # before documents: /documents/new is not a /documents/{id}
+    "template_upload",
     "signing",
     "documents",
 ]

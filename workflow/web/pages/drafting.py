@@ -1,6 +1,5 @@
 """Drafting in the browser: a new document for a local government, the form generated from
-its template's field schema, autosave, the page-image preview, downloads, and the upload of
-a new template version (admins).
+its template's field schema, autosave, the page-image preview and downloads.
 
     GET  /documents/new                      choose the template and the local government
     GET  /documents/new/organisations?q=     the live result list (htmx fragment)
@@ -12,7 +11,8 @@ a new template version (admins).
     GET  /documents/{id}/draft/preview?render=   the preview panel (htmx polls it while pending)
     GET  /documents/{id}/draft/previews/{render}/{page}.png
     GET  /documents/{id}/draft/files/{version}.{docx|pdf}
-    GET  /templates/upload, POST /templates/upload        admins of e-Izba
+
+The upload of a new template version (admins) is ``template_upload``.
 
 Every form works without JavaScript: the add/remove buttons submit the form (``add=goals``,
 ``remove=goals-1``) and the page comes back with the row added or removed; with htmx the
@@ -25,14 +25,14 @@ draft of the document, never a version; "Zapisz wersję" makes one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from workflow.documents.drafting import (
     PartyInput,
@@ -51,17 +51,16 @@ from workflow.documents.preview import (
     save_working_draft,
 )
 from workflow.documents.rendition import get_file, request_pdf
-from workflow.errors import ConflictingChange, ErrorCode, InvalidInput, NotFound, NotPermitted
+from workflow.errors import ConflictingChange, ErrorCode, InvalidInput, NotFound
 from workflow.i18n import ui_text
 from workflow.identity.actors import Actor
 from workflow.jobs.handlers.preview import queue_preview
-from workflow.models import DocumentKind
 from workflow.registry.directory import PersonView, list_organisations, list_people
 from workflow.registry.search import search_organisations
 from workflow.rendering.fields import FieldSchema
 from workflow.runtime import Runtime
 from workflow.states import Role
-from workflow.template_library.store import get_template, list_templates, register_version
+from workflow.template_library.store import get_template, list_templates
 from workflow.views import OrganisationView
 from workflow.web.deps import get_context
 from workflow.web.pages.deps import FormCsrfDep, PageActor, page_caller_or_none, page_language
@@ -540,76 +539,3 @@ def download(
         content, media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )  # fmt: skip
-
-
-# -- template upload (admins) ------------------------------------------------------------
-
-
-def _upload_page(
-    request: Request, actor: Actor, *, form: Mapping[str, str], errors: Mapping[str, str],
-    problems: Sequence[str] = (), status_code: int = 200, flash: str | None = None,
-) -> Response:  # fmt: skip
-    rt = _rt(request)
-    if not actor.has_chamber_role(Role.ADMIN):
-        raise NotPermitted(ErrorCode.TEMPLATE_UPLOAD_NEEDS_ADMIN)
-    return render_page(
-        request, "drafting/template_upload.html", status_code=status_code,
-        templates=_templates(rt, actor), kinds=[k.value for k in DocumentKind], form=form,
-        errors=errors, problems=problems, flash=flash, flash_kind="success",
-    )  # fmt: skip
-
-
-@router.get("/templates/upload")
-def template_upload_page(request: Request, actor: PageActor, name: str = "") -> Response:
-    return _upload_page(request, actor, form={"name": name}, errors={})
-
-
-@router.post("/templates/upload")
-async def template_upload(request: Request, actor: PageActor, _: FormCsrfDep) -> Response:
-    posted = await request.form()
-    form = {
-        k: _text(posted, k).strip() for k in ("name", "new_name", "kind", "title", "schema_text")
-    }
-    name = form["new_name"] or form["name"]
-    lang = _lang(request)
-    docx_file = posted.get("docx")
-    schema_file = posted.get("schema")
-    errors: dict[str, str] = {}
-    docx = await docx_file.read() if isinstance(docx_file, UploadFile) else b""
-    schema = await schema_file.read() if isinstance(schema_file, UploadFile) else b""
-    if not schema.strip():
-        schema = form["schema_text"].encode("utf-8")
-    if not docx:
-        errors["docx"] = ui_text("Choose the .docx file of the template.", lang)
-    if not schema.strip():
-        errors["schema"] = ui_text("Choose the field schema (.json) or paste it below.", lang)
-    if errors:
-        return _upload_page(request, actor, form=form, errors=errors, status_code=422)
-    filename = (
-        docx_file.filename
-        if isinstance(docx_file, UploadFile) and docx_file.filename
-        else "template.docx"
-    )
-    try:
-        view = register_version(
-            _rt(request), actor=actor, name=name, kind=form["kind"], title=form["title"],
-            docx=docx, filename=filename, schema=schema,
-        )  # fmt: skip
-    except InvalidInput as exc:
-        problems = exc.params.get("problems")
-        if isinstance(problems, list) and problems:
-            listed = [p.localized(lang) if hasattr(p, "localized") else str(p) for p in problems]
-            errors = {"docx": ui_text("The template has problems; nothing was stored:", lang)}
-            return _upload_page(request, actor, form=form, errors=errors, problems=listed,
-                                status_code=422)  # fmt: skip
-        field = {"template": "docx", "file": "docx", "schema": "schema", "name": "new_name"}.get(
-            exc.field.split(".")[0].split("[")[0], exc.field.split(".")[0]
-        )
-        if exc.field.startswith("schema"):
-            field = "schema"
-        return _upload_page(request, actor, form=form, errors={field: exc.message(lang)},
-                            status_code=422)  # fmt: skip
-    flash = ui_text("Version {number} of template {name} has been stored.", lang).format(
-        number=view.version, name=view.name
-    )
-    return _upload_page(request, actor, form={"name": view.name}, errors={}, flash=flash)
