@@ -111,7 +111,9 @@ def test_the_dispatcher_hands_each_row_to_the_queue_once_and_marks_it(
     assert sorted(j.name for j in jobs if j is not None) == [
         "documents.render_pdf", "notifications.notify",
     ]  # fmt: skip
-    assert all(j is not None and j.args == {"entry_id": r.id} for j, r in zip(jobs, rows))
+    assert all(
+        j is not None and j.args == {"entry_id": r.id} for j, r in zip(jobs, rows, strict=True)
+    )
     assert dispatch_pending(rt) == 0  # handed over: not again
     assert [r.job_id for r in entries(rt)] == [r.job_id for r in rows]
 
