@@ -172,6 +172,12 @@ def test_goals_are_added_and_removed_without_javascript(login: Login, demo: Demo
     doc = client.get(f"{API}/documents/{document_id}").json()
     assert doc["current_version"]["field_values"]["goals"] == goals
     assert "Zapisano wersję 2" in page(client, r.headers["location"]).text
+    # saving what the last version says makes no version
+    same = letter_form(demo, csrf(draft), goals=goals, extra=[("save", "1")])
+    r = client.post(f"/documents/{document_id}/draft", data=same, headers=PL,
+                    follow_redirects=False)  # fmt: skip
+    assert r.headers["location"].endswith("?unchanged=1")
+    assert "Nic się nie zmieniło" in page(client, r.headers["location"]).text
     # a form loaded before someone else saved: 409, what was typed kept as the working draft
     stale = letter_form(demo, csrf(draft), goals=["Spóźniony cel"],
                         extra=[("save", "1"), ("lock_version", "1")])  # fmt: skip

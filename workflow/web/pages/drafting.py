@@ -328,7 +328,12 @@ def _int_or_none(value: str) -> int | None:
 
 @router.get("/documents/{document_id}/draft")
 def draft_page(
-    request: Request, actor: PageActor, document_id: int, created: int = 0, saved: int = 0
+    request: Request,
+    actor: PageActor,
+    document_id: int,
+    created: int = 0,
+    saved: int = 0,
+    unchanged: int = 0,
 ) -> Response:
     rt = _rt(request)
     view = drafting_view(rt, actor=actor, document_id=document_id)
@@ -346,6 +351,8 @@ def draft_page(
         flash = ui_text("The document has been created as version 1.", lang)
     elif saved:
         flash = ui_text("Version {number} has been saved.", lang).format(number=saved)
+    elif unchanged:
+        flash = ui_text("Nothing has changed since the last version: no new version.", lang)
     preview = _preview_for(rt, actor, document_id, schema, raw)
     return _draft_form_page(request, view, schema, raw, {}, preview=preview, flash=flash)
 
@@ -415,6 +422,10 @@ async def save_draft(
         preview = latest_preview(rt, actor=actor, document_id=document_id)
         return _draft_form_page(request, view, schema, raw, problems, preview=preview,
                                 status_code=422, note=note)  # fmt: skip
+    if _same(schema, raw, view.document.current_version.field_values):
+        # nothing changed: a version identical to the last one would only add noise
+        discard_working_draft(rt, actor=actor, document_id=document_id)
+        return RedirectResponse(f"/documents/{document_id}/draft?unchanged=1", status_code=303)
     try:
         doc = edit_document(
             rt, actor=actor, document_id=document_id, values=values,
