@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from workflow import audit, outbox
 from workflow.db import transaction
 from workflow.documents.access import (
@@ -26,11 +28,12 @@ from workflow.errors import (
 )
 from workflow.i18n import label
 from workflow.identity.actors import Actor
-from workflow.models import Approval, Comment
+from workflow.models import Approval, Comment, Document, DocumentVersion
 from workflow.runtime import Runtime
 from workflow.signing.service import prepare_signing_pdf
 from workflow.states import (
     Action,
+    Transition,
     allowed_actions,
     effects_of,
     transition_for,
@@ -64,30 +67,11 @@ def transition(
     reason: str | None = None,
     seen_lock_version: int | None = None,
 ) -> DocumentView:
-    try:
-        action = Action(action)
-    except ValueError as exc:
-        raise InvalidInput("action", ErrorCode.NOT_ONE_OF, expected=", ".join(Action)) from exc
-    if action in _OWN_USE_CASE:
-        raise InvalidInput("action", _OWN_USE_CASE[action], action=action)
+    action = _parse_action(action)
     t = transition_for(action)
-    if action in (Action.SUBMIT, Action.REQUEST_SIGNATURES):
-        # Check before the slow work below, so a refused request renders nothing; and pin
-        # the version checked, so an edit landing meanwhile is a conflict, not a version
-        # that goes to review unseen.
-        with transaction(rt.read_sessions) as session:
-            doc = load_visible(session, actor, document_id)
-            check_transition(session, actor, doc, t, reason=reason)
-            if seen_lock_version is None:
-                seen_lock_version = doc.lock_version
-    if action == Action.SUBMIT:
-        # Reviewers review the PDF, so it exists before the document enters review: the
-        # render job queued by the last edit has usually made it; if not, render it here.
-        ensure_pdf(rt, actor=actor, document_id=document_id)
-    prepared: tuple[int, bytes] | None = None
-    if action == Action.REQUEST_SIGNATURES:
-        prepared = prepare_signing_pdf(rt, actor=actor, document_id=document_id)
-
+    seen_lock_version, prepared = _before_transaction(
+        rt, actor=actor, document_id=document_id, t=t, reason=reason, seen=seen_lock_version
+    )
     with transaction(rt.sessions) as session:
         doc = load_visible(session, actor, document_id)
         seen = doc.lock_version if seen_lock_version is None else seen_lock_version
@@ -96,35 +80,11 @@ def transition(
         check_transition(session, actor, doc, t, reason=reason)
         was = doc.status
         version = doc.versions[-1]
-        payload: dict[str, Any] = {"version": version.number}
         move_status(session, doc, target=t.target, seen=seen)
-        if action == Action.APPROVE:
-            pdf = version.pdf_sha256
-            assert pdf is not None  # noqa: S101  # the has_pdf guard passed above
-            session.add(
-                Approval(
-                    document_id=doc.id, version_id=version.id, reviewer_id=actor.user_id,
-                    pdf_sha256=pdf,
-                )
-            )  # fmt: skip
-            payload["pdf_sha256"] = pdf
-        elif action in (Action.REQUEST_CHANGES, Action.WITHDRAW) and reason:
-            session.add(
-                Comment(
-                    document_id=doc.id, version_id=version.id, author_id=actor.user_id,
-                    body=reason.strip(),
-                )
-            )  # fmt: skip
-        elif action == Action.REQUEST_SIGNATURES and prepared is not None:
-            approved = version.pdf_sha256
-            based_on, pdf_for_signing = prepared
-            if based_on != version.id:
-                raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
-            frozen_sha = store_file(session, rt.blobs, pdf_for_signing, PDF_MEDIA_TYPE)
-            doc.frozen_version_id = version.id
-            doc.frozen_pdf_sha256 = frozen_sha
-            doc.current_pdf_sha256 = frozen_sha
-            payload.update(approved_pdf_sha256=approved, frozen_pdf_sha256=frozen_sha)
+        payload: dict[str, Any] = {"version": version.number}
+        payload.update(
+            _record_side_rows(session, rt, actor, doc, version, action, reason, prepared)
+        )
         if reason:
             payload["reason"] = reason.strip()
         payload.update(from_status=was.value, to_status=doc.status.value)
@@ -143,3 +103,86 @@ def transition(
         session.flush()
         session.refresh(doc)
         return DocumentView.of(doc)
+
+
+def _parse_action(action: Action | str) -> Action:
+    try:
+        action = Action(action)
+    except ValueError as exc:
+        raise InvalidInput("action", ErrorCode.NOT_ONE_OF, expected=", ".join(Action)) from exc
+    if action in _OWN_USE_CASE:
+        raise InvalidInput("action", _OWN_USE_CASE[action], action=action)
+    return action
+
+
+def _before_transaction(
+    rt: Runtime,
+    *,
+    actor: Actor,
+    document_id: int,
+    t: Transition,
+    reason: str | None,
+    seen: int | None,
+) -> tuple[int | None, tuple[int, bytes] | None]:
+    """The slow work of an action, done before the write transaction opens: the PDF a
+    review needs, the PDF with its signature fields. Returns the lock version to hold the
+    write to, and the prepared signing PDF (``request_signatures`` only)."""
+    action = t.action
+    if action not in (Action.SUBMIT, Action.REQUEST_SIGNATURES):
+        return seen, None
+    # Check before the slow work below, so a refused request renders nothing; and pin the
+    # version checked, so an edit landing meanwhile is a conflict, not a version that goes
+    # to review unseen.
+    with transaction(rt.read_sessions) as session:
+        doc = load_visible(session, actor, document_id)
+        check_transition(session, actor, doc, t, reason=reason)
+        if seen is None:
+            seen = doc.lock_version
+    if action == Action.SUBMIT:
+        # Reviewers review the PDF, so it exists before the document enters review: the
+        # render job queued by the last edit has usually made it; if not, render it here.
+        ensure_pdf(rt, actor=actor, document_id=document_id)
+        return seen, None
+    return seen, prepare_signing_pdf(rt, actor=actor, document_id=document_id)
+
+
+def _record_side_rows(
+    session: Session,
+    rt: Runtime,
+    actor: Actor,
+    doc: Document,
+    version: DocumentVersion,
+    action: Action,
+    reason: str | None,
+    prepared: tuple[int, bytes] | None,
+) -> dict[str, Any]:
+    """The rows an action writes beside the status (an approval, the reason as a comment,
+    the frozen PDF); returns what the audit record adds about them."""
+    if action == Action.APPROVE:
+        pdf = version.pdf_sha256
+        assert pdf is not None  # noqa: S101  # the has_pdf guard passed
+        session.add(
+            Approval(
+                document_id=doc.id, version_id=version.id, reviewer_id=actor.user_id,
+                pdf_sha256=pdf,
+            )
+        )  # fmt: skip
+        return {"pdf_sha256": pdf}
+    if action in (Action.REQUEST_CHANGES, Action.WITHDRAW) and reason:
+        session.add(
+            Comment(
+                document_id=doc.id, version_id=version.id, author_id=actor.user_id,
+                body=reason.strip(),
+            )
+        )  # fmt: skip
+        return {}
+    if action == Action.REQUEST_SIGNATURES and prepared is not None:
+        based_on, pdf_for_signing = prepared
+        if based_on != version.id:
+            raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
+        frozen_sha = store_file(session, rt.blobs, pdf_for_signing, PDF_MEDIA_TYPE)
+        doc.frozen_version_id = version.id
+        doc.frozen_pdf_sha256 = frozen_sha
+        doc.current_pdf_sha256 = frozen_sha
+        return {"approved_pdf_sha256": version.pdf_sha256, "frozen_pdf_sha256": frozen_sha}
+    return {}
