@@ -150,6 +150,10 @@ def _run(rt: Runtime, demo: DemoIds, out: Path) -> dict[str, Any]:
         "pades_level": report.pades_level.value if report.pades_level else None,
         "signers": [s.signer for s in report.signatures],
         "audit_chain_intact": chain_report.ok,
-        "notifications": sum(r["action"] == "notification.sent" for r in trail),
+        # Events notified (one per notifying step) and the mails they made (one per person).
+        "notifications": len(
+            {r["payload"]["outbox_id"] for r in trail if r["action"] == "notification.sent"}
+        ),
+        "mails": sum(r["action"] == "notification.sent" for r in trail),
         "files": files,
     }
