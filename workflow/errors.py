@@ -99,6 +99,7 @@ class ErrorCode(StrEnum):
     SIGNED_UPLOAD_CONTENT_CHANGED = "signed_upload_content_changed"
     SIGNED_UPLOAD_INVALID = "signed_upload_invalid"
     SIGNED_UPLOAD_WRONG_SIGNER = "signed_upload_wrong_signer"
+    SIGNED_UPLOAD_NEEDS_TIMESTAMP = "signed_upload_needs_timestamp"
     # signing: remote signing at the provider (workflow.signing.remote)
     REMOTE_SIGNING_NOT_CONFIGURED = "remote_signing_not_configured"
     REMOTE_CREDENTIAL_NOT_FOUND = "remote_credential_not_found"

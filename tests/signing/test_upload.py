@@ -108,21 +108,50 @@ def test_the_mayors_pdf_signed_in_his_desktop_app_is_accepted_and_raised_to_b_lt
     assert effects  # the "signed" notice went to the outbox with the signature
 
 
-def test_a_b_b_upload_is_accepted_with_validation_data_and_an_archive_timestamp(
+def test_a_b_b_upload_is_refused_at_b_lta_because_it_would_not_stay_valid(
     rt: Runtime, actors: dict[str, Actor], demo: DemoIds
 ) -> None:
+    """What happens if the server accepts a B-B upload and adds validation data and an
+    archive timestamp anyway: valid today, invalid in a month (the B-B signature is validated
+    at the current time, with revocation data that has gone stale). So it is refused."""
+    from datetime import UTC, datetime, timedelta
+
+    from signatures.received import raise_level
+
     doc = awaiting_mayor(rt, actors, demo)
     awaited = rt.blobs.get(doc.current_pdf_sha256 or "")
     signed = desktop_sign(rt, awaited)  # B-B: no signature timestamp
-    result = accept_signed_pdf(rt, actor=actors["prezydent"], document_id=doc.id, pdf=signed)
-    assert result.document.status == Status.SIGNED and result.report.valid
-    assert result.extended
+    env = rt.signing
+    assert env.services is not None
+    extended = raise_level(signed, level=env.level, trust=env.trust, services=env.services)
+    assert validate_pdf(extended, trust=env.trust).valid
+    later = validate_pdf(extended, trust=env.trust, when=datetime.now(UTC) + timedelta(days=30))
+    assert not later.signatures[1].valid and later.signatures[1].pades_level == PadesLevel.B_B
+
+    before = _state(rt, actors["prezydent"], doc.id)
+    with pytest.raises(InvalidInput) as refused:
+        accept_signed_pdf(rt, actor=actors["prezydent"], document_id=doc.id, pdf=signed)
+    assert refused.value.code == ErrorCode.SIGNED_UPLOAD_NEEDS_TIMESTAMP
+    assert "B-T" in refused.value.message("pl")
+    assert _state(rt, actors["prezydent"], doc.id) == before
+
+
+def test_a_b_t_upload_keeps_validating_a_year_later(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    doc = awaiting_mayor(rt, actors, demo)
+    awaited = rt.blobs.get(doc.current_pdf_sha256 or "")
+    result = accept_signed_pdf(
+        rt, actor=actors["prezydent"], document_id=doc.id,
+        pdf=desktop_sign(rt, awaited, timestamp=True),
+    )  # fmt: skip
     stored = rt.blobs.get(result.document.current_pdf_sha256 or "")
-    report = validate_pdf(stored, trust=rt.signing.trust)
-    assert report.valid
-    # Its level stays B-B: the archive timestamp proves it existed only from then on.
-    assert report.signatures[1].pades_level == PadesLevel.B_B
-    assert report.document_timestamps[-1].revision > report.signatures[1].revision
+    later = validate_pdf(
+        stored, trust=rt.signing.trust, when=datetime.now(UTC) + timedelta(days=400)
+    )
+    assert later.valid, [(s.field_name, s.problems) for s in later.signatures]
 
 
 def _empty_update(pdf: bytes) -> bytes:

@@ -38,7 +38,8 @@ def test_the_mayor_uploads_what_he_signed_elsewhere(
     out_of_turn = prezes.post(f"{url}/upload", content=desktop_sign(rt, awaited), headers=PDF)
     assert out_of_turn.status_code == 409 and out_of_turn.json()["code"] == "not_your_turn"
 
-    done = prezydent.post(f"{url}/upload", content=desktop_sign(rt, awaited), headers=PDF)
+    signed = desktop_sign(rt, awaited, timestamp=True)
+    done = prezydent.post(f"{url}/upload", content=signed, headers=PDF)
     assert done.status_code == 200, done.text
     body = done.json()
     assert body["document"]["status"] == "signed"

@@ -9,11 +9,15 @@ desktop app) and uploads the result. It is accepted only if, in this order:
 3. the added revisions hold exactly one new signature, in that signatory's pre-created
    field ``podpis-<position>``, and change nothing else (no page content, annotation or
    other field: the modification analysis of everything after the awaited revision);
-4. raised to the installation's level where the tool stopped short (B-B/B-T uploads gain
-   the signer's validation data and, at B-LTA, a document timestamp: one more incremental
+4. the new signature's certificate belongs to that person (by name, as the other paths);
+5. it has a signature timestamp (B-T or above) when the installation keeps documents at
+   B-LT/B-LTA: a B-B signature is validated at the current time only, so the validation
+   data and archive timestamp added now would not keep it valid (its revocation data is
+   stale within a month);
+6. raised to the installation's level where the tool stopped short (a B-T upload gains the
+   signer's validation data and, at B-LTA, a document timestamp: one more incremental
    update), every signature in the file validates: AdES PASSED *and* what changed after
-   each signature is allowed (``SignatureReport.valid``);
-5. the new signature's certificate belongs to that person (by name, as the other paths).
+   each signature is allowed (``SignatureReport.valid``).
 
 Anything else is refused with a code (``InvalidInput("file", code)``, or the guard's
 refusal) and nothing changes. An accepted upload is stored exactly as the other signing
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signatures import SignatureError, ValidationReport, validate_pdf
+from signatures import PadesLevel, SignatureError, ValidationReport, validate_pdf
 from signatures.received import inspect_update, raise_level
 from workflow.db import transaction
 from workflow.documents.access import load_visible
@@ -53,8 +57,7 @@ class SignedUpload:
     """Whether the server added validation data (and, at B-LTA, a document timestamp) to
     the upload as one more incremental update."""
     level: str | None
-    """The PAdES level of the new signature as stored. A B-B upload stays ``B-B`` even
-    with the archive timestamp added: its signing time is proven only from then on."""
+    """The PAdES level of the new signature as stored."""
 
 
 def _refuse(code: ErrorCode, **params: object) -> InvalidInput:
@@ -115,6 +118,11 @@ def accept_signed_pdf(rt: Runtime, *, actor: Actor, document_id: int, pdf: bytes
         raise _refuse(ErrorCode.SIGNED_UPLOAD_INVALID, detail="; ".join(mine.problems))
     _check_name(mine.certificate.common_name, turn.profile.full_name)
     level = mine.pades_level
+    if level is PadesLevel.B_B and env.level.long_term:
+        # Validation data and an archive timestamp added now do not keep a B-B signature
+        # valid: it is validated at the current time only, and its revocation data is
+        # stale within a month (measured: valid today, invalid at +30 days).
+        raise _refuse(ErrorCode.SIGNED_UPLOAD_NEEDS_TIMESTAMP, level=env.level.value)
     if (
         env.services is not None
         and env.level.long_term
