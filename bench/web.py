@@ -2,24 +2,26 @@
 ``/health`` of the same server (the ceiling).
 
     .venv/bin/python bench/web.py [--documents 200] [--clients 20] [--requests 1000]
-                                  [--seconds 30] [--profile DIR]
+                                  [--seconds 30] [--profile DIR] [--server-workers N]
 
 A real ``estrategia serve`` as ``make run`` starts it (tests/browser/server.py: SQLite in a
-temporary var dir, demo data, the embedded worker, one app process), on 127.0.0.1 and a free
-port. Before it starts, ``--documents`` letters of intent are created through the
-use-cases (``create_document``, each rendered to DOCX by the template engine as the pages
-do; no shortcut: 200 take about a minute on 2 cores), and the measured document gets five
-more versions (``edit_document``) and a few comments; the server then starts and the bench
-waits until its worker has finished the jobs those made (PDF renditions), so they do not
-compete with the measurement.
+temporary var dir, demo data, the embedded worker, one app process unless
+``--server-workers``), on 127.0.0.1 and a free port. Before it starts, ``--documents``
+letters of intent are created through the use-cases (``create_document``, each rendered to
+DOCX by the template engine as the pages do; no shortcut, 200 take about 20 s), and the
+measured document gets five more versions (``edit_document``) and three comments; the
+server then starts and the bench waits until its worker has finished the jobs those made
+(the PDF renditions, about 2 minutes), so that they do not compete with the measurement.
 
 Each endpoint is then loaded by ``--clients`` concurrent clients (asyncio + httpx, one
 keep-alive connection each, each signed in through the login form as the author, who sees
 every document): a warm-up, then ``--requests`` requests in all or ``--seconds``, whichever
 ends first. The table gives requests/s, p50 and p95 latency, and the ratio of throughput to
 ``/health``'s. Targets (issue 9): p95 < 100 ms and >= 30% of the bare endpoint's throughput.
-``--profile DIR``: py-spy samples the server during each page's load (``DIR/<name>.txt``,
-collapsed stacks; the top frames are printed).
+``--profile DIR``: py-spy samples the server during each page's load, only the thread
+holding the GIL (``--gil``: where the CPU goes; ``DIR/<name>.txt``, collapsed stacks; the
+top frames are printed; with ``--server-workers`` only the supervisor would be sampled).
+Profiling slows the server: take the figures from a run without.
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ def profiled(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
     py_spy = str(Path(sys.executable).with_name("py-spy"))
     return subprocess.Popen(
         [py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
-         "--format", "raw", "--output", str(out), "--nonblocking"],
+         "--gil", "--format", "raw", "--output", str(out), "--nonblocking"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -185,7 +187,7 @@ def top_frames(raw: Path, limit: int = 15) -> list[tuple[str, float]]:
         n = int(count)
         total += n
         for frame in set(stack.split(";")):
-            if "(workflow/" in frame or "(signatures/" in frame or "sqlalchemy" in frame:
+            if any(k in frame for k in ("(workflow/", "(signatures/", "sqlalchemy/", "jinja2/")):
                 inclusive[frame] += n
     return [(f, 100 * c / total) for f, c in inclusive.most_common(limit)] if total else []
 
@@ -225,6 +227,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="per endpoint, at most")
     parser.add_argument("--seconds", type=float, default=30.0, help="per endpoint, at most")
     parser.add_argument("--profile", metavar="DIR", help="py-spy the server during the pages")
+    parser.add_argument("--server-workers", type=int, default=1, help="serve --workers N")
     args = parser.parse_args()
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
@@ -236,7 +239,8 @@ def main() -> None:
     def before_start(env: dict[str, str]) -> None:
         measured["doc"] = populate(var_dir, args.documents)
 
-    with running_server(var_dir, before_start=before_start) as server:
+    serve_args = ("--workers", str(args.server_workers)) if args.server_workers > 1 else ()
+    with running_server(var_dir, before_start=before_start, serve_args=serve_args) as server:
         wait_for_jobs(server.env)
         print(
             f"server {server.url} (pid {server.pid}), {args.clients} clients, "

@@ -74,6 +74,7 @@ def running_server(
     var_dir: Path,
     *,
     before_start: Callable[[dict[str, str]], None] | None = None,
+    serve_args: tuple[str, ...] = (),
     **env_more: str,
 ) -> Iterator[Server]:
     """Migrate, seed the demo data (then ``before_start(env)``, e.g. more data), start the
@@ -89,7 +90,7 @@ def running_server(
     log = var_dir.parent / f"{var_dir.name}-serve.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [ESTRATEGIA, "-v", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [ESTRATEGIA, "-v", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args],
             env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     server = Server(url=f"http://127.0.0.1:{port}", pid=proc.pid, var_dir=var_dir, log=log, env=env)
