@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,16 +66,22 @@ def sign_in(people: People, who: str) -> Any:
     page.goto(f"{people.server.url}/login")
     page.fill("#f-email", EMAILS[who])
     page.fill("#f-password", DEMO_PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    submit(page, "form[action='/login'] button[type=submit]")
     page.wait_for_url(re.compile(r"/$"))
     return page
 
 
+def submit(page: Any, selector: str) -> None:
+    """Click a button that submits a form, and wait for the page that answers it."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def reload_until(page: Any, ready: Callable[[], bool], what: str, within: float = WAIT_S) -> None:
     """Reload the page until ``ready()`` (background work: PDFs, page images); bounded."""
-    deadline = page.evaluate("() => performance.now()") + within * 1000
+    deadline = time.monotonic() + within
     while not ready():
-        if page.evaluate("() => performance.now()") > deadline:
+        if time.monotonic() > deadline:
             raise AssertionError(f"not ready within {within:g} s: {what}")
         page.wait_for_timeout(500)
         page.reload()
@@ -82,8 +89,7 @@ def reload_until(page: Any, ready: Callable[[], bool], what: str, within: float 
 
 def act(page: Any, action: str) -> None:
     """Press the document page's button for ``action`` (exactly the allowed ones are shown)."""
-    page.click(f"button[data-action='{action}']")
-    page.wait_for_load_state()
+    submit(page, f"button[data-action='{action}']")
 
 
 def status_of(page: Any) -> str:
@@ -125,8 +131,7 @@ def upload(page: Any, pdf: bytes, name: str) -> None:
     page.set_input_files(
         "#f-file", files=[{"name": name, "mimeType": "application/pdf", "buffer": pdf}]
     )
-    page.click("button[data-way='upload']")
-    page.wait_for_load_state()
+    submit(page, "button[data-way='upload']")
 
 
 def sign_page_facts(page: Any) -> tuple[str, str, str]:
@@ -159,7 +164,7 @@ def test_the_author_drafts_the_rybnik_letter_and_the_reviewer_requests_changes(
     author.wait_for_selector("#org-results input[name=organisation_id]")
     assert "Miasto Rybnik" in author.inner_text("#org-results")
     checks.step(author, "new-document")
-    author.click("form[action='/documents/new/form'] > p > button[type=submit]")
+    submit(author, "form[action='/documents/new/form'] > p > button[type=submit]")
     author.wait_for_selector("#f-strategy_name")
 
     values = letter_values()
@@ -174,7 +179,7 @@ def test_the_author_drafts_the_rybnik_letter_and_the_reviewer_requests_changes(
             author.fill(f"#f-{key}-{i}", item)
     author.fill("#f-valid_until", values["valid_until"])
     checks.step(author, "draft-form-filled")
-    author.click("button[name=create][value='1']:not(.visually-hidden)")
+    submit(author, "button[name=create][value='1']:not(.visually-hidden)")
     author.wait_for_url(re.compile(r"/documents/\d+"))
     found = re.search(r"/documents/(\d+)", author.url)
     assert found, author.url
@@ -214,8 +219,7 @@ def test_the_author_edits_and_the_reviewer_approves(
     author.fill("#f-goals-2", EDITED_GOAL)
     author.fill("#f-note", "Cel dotyczący szkół, na prośbę recenzenta")
     checks.step(author, "draft-edit")
-    author.click("button[name=save]:not(.visually-hidden)")
-    author.wait_for_load_state()
+    submit(author, "button[name=save]:not(.visually-hidden)")
     author.goto(f"{url}/documents/{doc_id}")
     assert EDITED_GOAL in author.inner_text("dl.values")
     act(author, "submit")
@@ -247,7 +251,7 @@ def test_the_president_of_e_izba_signs_with_the_demo_key(
     reload_until(president, lambda: president.is_visible("ol.pdf-pages img"), "page images")
     assert "DEMO" in president.inner_text("#way-demo")
     checks.step(president, "president-sign-page")
-    president.click("button[data-way='demo']")
+    submit(president, "button[data-way='demo']")
     president.wait_for_selector("#result")
     assert "validation--valid" in str(president.get_attribute("#result", "class"))
     status, count, _ = sign_page_facts(president)
