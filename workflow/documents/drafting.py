@@ -337,7 +337,8 @@ def _store_new(rt: Runtime, request: _NewDocument, draft: _Draft, docx: bytes) -
             raise _Moved  # a party, signatory or the template changed during the render
         session.add(doc)
         session.flush()
-        version = _store_version(rt, session, doc, draft, docx, actor=actor, note="created")
+        # A version's note is its author's words (shown as is on the pages): none yet.
+        version = _store_version(rt, session, doc, draft, docx, actor=actor, note=None)
         audit.append(
             session,
             action="document.created",
