@@ -60,6 +60,7 @@ class ErrorCode(StrEnum):
     SESSION_REQUIRED = "session_required"
     JSON_REQUIRED = "json_required"
     NOT_READY = "not_ready"
+    DATABASE_NOT_MIGRATED = "database_not_migrated"
     # request validation (pydantic's error types, by meaning)
     VALUE_REQUIRED = "value_required"
     VALUE_TOO_SHORT = "value_too_short"

@@ -100,3 +100,15 @@ def test_render_names_the_bad_field(
                  "--out", str(tmp_path / "x.pdf")]) == 2  # fmt: skip
     assert "valid_until" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_audit_verify_of_a_database_never_made_says_so_and_creates_nothing(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    existed = cli_env.var_dir.exists()
+    assert main(["audit", "verify"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "estrategia db upgrade" in err[0]
+    assert not (cli_env.var_dir / "estrategia.sqlite3").exists()
+    assert cli_env.var_dir.exists() == existed

@@ -97,7 +97,9 @@ def _cmd_db_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     from workflow import audit
     from workflow.db import make_engine, make_read_session_factory, transaction
+    from workflow.migrate import require_migrated
 
+    require_migrated(settings)
     engine = make_engine(settings)
     try:
         with transaction(make_read_session_factory(engine)) as session:
