@@ -61,9 +61,7 @@ def test_the_queue_runs_each_entry_once_even_when_handed_over_twice(
     # A crash after the defer and before the mark: the same entries are handed over again.
     with transaction(rt.sessions) as s:
         for e in entries(rt):
-            s.execute(
-                update(OutboxEntry).where(OutboxEntry.id == e.id).values(dispatched_at=None)
-            )
+            s.execute(update(OutboxEntry).where(OutboxEntry.id == e.id).values(dispatched_at=None))
     assert dispatch_pending(rt) == 2
     run_jobs(rt)
     assert all(e.completed_at is not None for e in entries(rt))
