@@ -29,15 +29,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signatures import PadesLevel, SignatureError, ValidationReport, validate_pdf
-from signatures.received import inspect_update, raise_level
+from signatures import PadesLevel, SignatureError, SignatureReport, ValidationReport, validate_pdf
+from signatures.received import UpdateInspection, inspect_update, raise_level
 from workflow.db import transaction
 from workflow.documents.access import load_visible
 from workflow.errors import ErrorCode, GuardRefused, InvalidInput
 from workflow.identity.actors import Actor
 from workflow.metrics import observe_signing
 from workflow.runtime import Runtime
-from workflow.signing.service import _record, _turn
+from workflow.signing.service import _record, _Turn, _turn
 from workflow.views import DocumentView
 
 __all__ = ["PDF_MAGIC", "SignedUpload", "accept_signed_pdf"]
@@ -80,6 +80,20 @@ def accept_signed_pdf(rt: Runtime, *, actor: Actor, document_id: int, pdf: bytes
         raise _refuse(ErrorCode.NOT_A_PDF)
     # The guard first: whose turn it is, on the PDF awaiting signature now.
     turn = _turn(rt, actor, document_id, _awaited_sha(rt, actor, document_id))
+    found = _one_new_signature_in_its_field(turn, pdf)
+    stored, report, mine, extended = _validated(rt, turn, pdf, found)
+    view = _record(rt, actor, turn, stored, checked=mine, method="upload")
+    return SignedUpload(
+        document=view,
+        report=report,
+        extended=extended,
+        level=mine.pades_level.value if mine.pades_level else None,
+    )
+
+
+def _one_new_signature_in_its_field(turn: _Turn, pdf: bytes) -> UpdateInspection:
+    """The structure: the awaited bytes unchanged, then exactly one new signature, in the
+    signatory's own field, and no other change."""
     if not pdf.startswith(turn.pdf):
         raise _refuse(ErrorCode.SIGNED_UPLOAD_NOT_AN_UPDATE)
     try:
@@ -107,7 +121,15 @@ def accept_signed_pdf(rt: Runtime, *, actor: Actor, document_id: int, pdf: bytes
             level=found.modification_level or "OTHER",
             fields=", ".join(f for f in found.changed_fields if f != turn.field_name) or "—",
         )
+    return found
 
+
+def _validated(
+    rt: Runtime, turn: _Turn, pdf: bytes, found: UpdateInspection
+) -> tuple[bytes, ValidationReport, SignatureReport, bool]:
+    """The signature validated and bound to the signatory, raised to the installation's
+    level when it is below it; returns the bytes to store, their report, the new
+    signature's status and whether the level was raised."""
     env = rt.signing
     stored, extended = pdf, False
     report = validate_pdf(pdf, trust=env.trust, offline=env.services is None)
@@ -139,13 +161,7 @@ def accept_signed_pdf(rt: Runtime, *, actor: Actor, document_id: int, pdf: bytes
         problems = [f"{s.field_name}: {'; '.join(s.problems)}" for s in invalid]
         problems += [f"{t.field_name}: {'; '.join(t.problems)}" for t in invalid_ts]
         raise _refuse(ErrorCode.SIGNED_UPLOAD_INVALID, detail=" | ".join(problems))
-    view = _record(rt, actor, turn, stored, checked=mine, method="upload")
-    return SignedUpload(
-        document=view,
-        report=report,
-        extended=extended,
-        level=mine.pades_level.value if mine.pades_level else None,
-    )
+    return stored, report, mine, extended
 
 
 def _check_name(certificate_name: str, designated: str) -> None:
