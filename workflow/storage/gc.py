@@ -111,18 +111,27 @@ def collect_garbage(
         recorded = _recorded(session, {e.sha256 for e in entries if e.sha256})
     plan = _plan(files, entries, recorded, cutoff)
     if dry_run:
-        return GcReport(
-            dry_run=True,
-            older_than=older_than,
-            completed=tuple(plan.complete),
-            removed_temporary=tuple(plan.temporary)
-            + tuple(e.path for es in plan.unrecorded.values() for e in es if e.kind == "pending"),
-            removed_unrecorded=tuple(
-                e.path for es in plan.unrecorded.values() for e in es if e.kind == "final"
-            ),
-            kept_recent=plan.kept_recent,
-        )
+        return _would_do(plan, older_than)
+    return _sweep(rt, files, plan, older_than)
 
+
+def _would_do(plan: _Plan, older_than: timedelta) -> GcReport:
+    """What a real run would do, doing nothing."""
+    return GcReport(
+        dry_run=True,
+        older_than=older_than,
+        completed=tuple(plan.complete),
+        removed_temporary=tuple(plan.temporary)
+        + tuple(e.path for es in plan.unrecorded.values() for e in es if e.kind == "pending"),
+        removed_unrecorded=tuple(
+            e.path for es in plan.unrecorded.values() for e in es if e.kind == "final"
+        ),
+        kept_recent=plan.kept_recent,
+    )
+
+
+def _sweep(rt: StoreRuntime, files: FileBlobStore, plan: _Plan, older_than: timedelta) -> GcReport:
+    """Carry the plan out, claiming each unrecorded key first, and audit what changed."""
     temporary: list[Path] = []
     unrecorded: list[Path] = []
     with transaction(rt.sessions) as session:
