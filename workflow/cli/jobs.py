@@ -88,6 +88,11 @@ def _cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def _no_such_job(job_id: int) -> int:
+    print(f"error: no job {job_id}", file=sys.stderr)
+    return Exit.REFUSED
+
+
 @_unavailable
 def _cmd_show(settings: Settings, args: argparse.Namespace) -> int:
     from workflow.jobs.batch import BATCH_JOB, summary
@@ -96,8 +101,7 @@ def _cmd_show(settings: Settings, args: argparse.Namespace) -> int:
         view = queue.get(args.id)
         batch = summary(queue.rt.engine, args.id) if view and view.name == BATCH_JOB else None
     if view is None:
-        print(f"error: no job {args.id}", file=sys.stderr)
-        return Exit.REFUSED
+        return _no_such_job(args.id)
     if args.json:
         print(json.dumps(_as_json(view), ensure_ascii=False, indent=2))
         return Exit.OK
@@ -126,8 +130,7 @@ def _cmd_retry(settings: Settings, args: argparse.Namespace) -> int:
     with _queue(settings) as queue:
         view = queue.get(args.id)
         if view is None:
-            print(f"error: no job {args.id}", file=sys.stderr)
-            return Exit.REFUSED
+            return _no_such_job(args.id)
         if not queue.retry(args.id):
             print(f"job {args.id} is {view.state}: only a failed, cancelled or aborted job "
                   "can be retried")  # fmt: skip
@@ -142,8 +145,7 @@ def _cmd_cancel(settings: Settings, args: argparse.Namespace) -> int:
     with _queue(settings) as queue:
         view = queue.get(args.id)
         if view is None:
-            print(f"error: no job {args.id}", file=sys.stderr)
-            return Exit.REFUSED
+            return _no_such_job(args.id)
         if not queue.cancel(args.id):
             print(f"job {args.id} is {view.state}: only a waiting or running job can be "
                   "cancelled")  # fmt: skip

@@ -3,8 +3,8 @@ preferred language is English), a plain-text body with a simple HTML alternative
 
 The texts are in ``workflow/i18n/locales/<lang>/LC_MESSAGES/ui_mail.po``: the ``msgid`` is
 the English text itself (the convention of the pages' ``ui_*.po`` catalogues), the
-``msgstr`` a ``str.format`` template. They are read here with Babel, once per process
-(:func:`mail_text`), the way ``workflow.i18n.catalogue`` reads ``messages.po``.
+``msgstr`` a ``str.format`` template, read through ``workflow.i18n.ui_text`` like every
+other ``ui_*.po`` (:func:`mail_text`).
 
 Headers: ``From`` (name and address of ``settings.mail``), ``To``, ``Subject`` (non-ASCII
 encoded per RFC 2047 when the message is sent), ``Date``, ``Message-ID`` and
@@ -16,7 +16,6 @@ by ``Message-ID`` show it once.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import html
 from collections.abc import Mapping
@@ -26,11 +25,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
-from importlib import resources
 from typing import Final
 
 from workflow.config import Settings
-from workflow.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from workflow.i18n import DEFAULT_LANGUAGE, LANGUAGES, ui_text
 
 EVENTS: Final = ("submit", "request_changes", "approve", "your_turn", "signed", "reminder")
 """What a mail can be about: the lifecycle's notifications and the signature reminder."""
@@ -63,28 +61,9 @@ _FOOTER: Final = (
 )
 
 
-@functools.cache
-def _catalogue(language: str) -> dict[str, str]:
-    """``ui_mail.po`` of a supported language: msgid -> msgstr (empty ones left out)."""
-    from babel.messages.pofile import read_po
-
-    if language not in LANGUAGES:
-        raise ValueError(f"unsupported language: {language!r}")
-    path = resources.files("workflow.i18n").joinpath(
-        "locales", language, "LC_MESSAGES", "ui_mail.po"
-    )
-    with path.open("rb") as fh:
-        return {
-            m.id: m.string
-            for m in read_po(fh, locale=language)
-            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
-        }
-
-
 def mail_text(msgid: str, language: str) -> str:
     """The text ``msgid`` in ``language`` (Polish if unsupported; the msgid if untranslated)."""
-    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    return _catalogue(lang).get(msgid, msgid)
+    return ui_text(msgid, language)
 
 
 class _Params(dict[str, str]):
