@@ -126,6 +126,7 @@ class ErrorCode(StrEnum):
     API_TOKEN_NOT_FOUND = "api_token_not_found"  # noqa: S105  # a code, not a secret
     SESSION_NOT_FOUND = "session_not_found"
     LOGIN_RATE_LIMITED = "login_rate_limited"
+    VERIFY_RATE_LIMITED = "verify_rate_limited"
     SESSIONS_NEED_CHAMBER_ADMIN = "sessions_need_chamber_admin"
     CURRENT_PASSWORD_WRONG = "current_password_wrong"  # noqa: S105  # a code, not a secret
     PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105  # a code, not a secret
