@@ -6,6 +6,7 @@ renditions, comments and audit records. Documents carry a ``lock_version`` for o
 locking (see ``review.transitions``).
 """
 
+from workflow.models.archive import ArchiveParty, ArchiveRecord, ArchiveSignature, Disposal
 from workflow.models.audit import AuditHead, AuditRecord
 from workflow.models.base import UTCDateTime, utcnow
 from workflow.models.documents import (
@@ -36,10 +37,14 @@ from workflow.models.templates import DocumentKind, Template, TemplateVersion
 __all__ = [
     "ApiToken",
     "Approval",
+    "ArchiveParty",
+    "ArchiveRecord",
+    "ArchiveSignature",
     "AuditHead",
     "AuditRecord",
     "BlobContent",
     "Comment",
+    "Disposal",
     "Document",
     "DocumentKind",
     "DocumentParty",
