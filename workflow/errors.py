@@ -166,6 +166,11 @@ class ErrorCode(StrEnum):
 
     # jobs: scheduled checks
     CHECKS_NEED_CHAMBER_ADMIN = "checks_need_chamber_admin"
+    # audit anchors (workflow.archive.anchors) and evidence packages (workflow.archive.evidence)
+    AUDIT_CHAIN_EMPTY = "audit_chain_empty"
+    AUDIT_HEAD_ANCHORED = "audit_head_anchored"
+    AUDIT_ANCHOR_NO_TSA = "audit_anchor_no_tsa"
+    EVIDENCE_PACKAGE_UNREADABLE = "evidence_package_unreadable"
 
     # review
     EDIT_BY_PATCH = "edit_by_patch"

@@ -217,6 +217,9 @@ class Effect(StrEnum):
     """It is the next designated signatory's turn to sign."""
     NOTIFY_ALL_SIGNED = "notify_all_signed"
     """The last signatory has signed: tell the authors and every signatory."""
+    ANCHOR_AUDIT = "anchor_audit"
+    """A document was archived: timestamp the audit chain's head with the TSA
+    (``workflow.archive.anchors``), so the record of its archiving is anchored at once."""
 
 
 #: The effects of each action, next to the table. ``sign`` names those of a signature that
@@ -228,7 +231,7 @@ EFFECTS: dict[Action, tuple[Effect, ...]] = {
     Action.REQUEST_CHANGES: (Effect.NOTIFY_AUTHORS,),
     Action.REQUEST_SIGNATURES: (Effect.NOTIFY_NEXT_SIGNATORY,),
     Action.SIGN: (Effect.NOTIFY_NEXT_SIGNATORY,),
-    Action.ARCHIVE: (),
+    Action.ARCHIVE: (Effect.ANCHOR_AUDIT,),
     Action.WITHDRAW: (),
 }
 EFFECTS_WHEN_COMPLETE: dict[Action, tuple[Effect, ...]] = {

@@ -95,22 +95,15 @@ def _cmd_db_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
-    from workflow import audit
-    from workflow.db import make_engine, make_read_session_factory, transaction
-    from workflow.migrate import require_migrated
+    from workflow.cli.audit import run_verify
 
-    require_migrated(settings)
-    engine = make_engine(settings)
-    try:
-        with transaction(make_read_session_factory(engine)) as session:
-            report = audit.verify(session)
-    finally:
-        engine.dispose()
-    if report.ok:
-        print(f"audit trail intact: {report.checked} records, head {report.head}")
-        return 0
-    print(f"audit trail BROKEN at record {report.first_bad_seq}: {report.problem}")
-    return 1
+    return run_verify(settings, args)
+
+
+def _cmd_audit_anchor(settings: Settings, args: argparse.Namespace) -> int:
+    from workflow.cli.audit import run_anchor
+
+    return run_anchor(settings, args, _signing_factory(settings))
 
 
 def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
@@ -221,8 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     au = sub.add_parser("audit", help="the audit trail").add_subparsers(
         dest="audit_command", required=True
     )
-    ver = au.add_parser("verify", help="exit 0 if the hash chain is intact, 1 otherwise")
+    ver = au.add_parser(
+        "verify",
+        help="exit 0 if the hash chain is intact and matches every TSA anchor, 1 otherwise",
+    )
     ver.set_defaults(func=_cmd_audit_verify)
+    anc = au.add_parser("anchor", help="timestamp the chain's head with the TSA now")
+    anc.set_defaults(func=_cmd_audit_anchor)
 
     render = sub.add_parser("render", help="render a template with JSON data to .docx or .pdf")
     render.add_argument("--template", required=True, help="template name or path to a .docx")

@@ -42,6 +42,7 @@ JOB_OF: Mapping[Effect, str] = {
     Effect.NOTIFY_AUTHORS: "notifications.notify",
     Effect.NOTIFY_NEXT_SIGNATORY: "notifications.notify",
     Effect.NOTIFY_ALL_SIGNED: "notifications.notify",
+    Effect.ANCHOR_AUDIT: "audit.anchor",
 }
 
 BATCH = 200

@@ -4,6 +4,8 @@
 - ``notify``: ``notifications.notify``, the messages of the lifecycle (outbox entries);
 - ``preview``: ``documents.render_preview``, page images of a draft (drafting pages);
 - ``checks``: on a schedule, ``audit.verify``, ``timestamps.renew``, ``blobs.gc``;
+- ``anchors``: ``audit.anchor``, the audit chain's head timestamped by the TSA (hourly, and
+  after every archiving: the ``ANCHOR_AUDIT`` outbox entries);
 - ``workflow.jobs.dispatch``: ``outbox.dispatch``, the outbox sweep.
 
 Every handler is idempotent (delivery is at least once): an outbox handler claims its row in
@@ -11,6 +13,6 @@ the transaction of its result (``workflow.outbox.claim``); the checks only recor
 """
 
 from workflow.jobs import dispatch
-from workflow.jobs.handlers import checks, notify, preview, render
+from workflow.jobs.handlers import anchors, checks, notify, preview, render
 
-__all__ = ["checks", "dispatch", "notify", "preview", "render"]
+__all__ = ["anchors", "checks", "dispatch", "notify", "preview", "render"]
