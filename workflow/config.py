@@ -237,6 +237,41 @@ class MailSettings(BaseModel):
     )
 
 
+class RetentionDefault(BaseModel):
+    """Where a kind of document goes in the archive unless the archivist says otherwise."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    jrwa_symbol: str = Field(pattern=r"^\d{1,4}$", description="JRWA symbol (1-4 digits).")
+    category: Literal["A", "B", "BE", "BC"] = Field(description="Archival category.")
+    retention_years: int | None = Field(
+        default=None, ge=1, le=200, description="Years after closing (B, BE, BC); none for A."
+    )
+
+
+def _default_scheme() -> dict[str, RetentionDefault]:
+    # e-Izba keeps its own retention scheme (domain.md); these are placeholders of it, not
+    # legal facts: category A, so that nothing becomes due for disposal until e-Izba's
+    # archivist (or ESTRATEGIA_ARCHIVE_SCHEME) sets the category its instruction gives.
+    return {
+        kind: RetentionDefault(jrwa_symbol="0170", category="A")
+        for kind in ("letter_of_intent", "e_strategy")
+    }
+
+
+class ArchiveSettings(BaseModel):
+    """The archive (``workflow.archive``): e-Izba's retention scheme per document kind, the
+    defaults of a record's JRWA symbol and category; the archivist overrides them per
+    record."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheme: dict[str, RetentionDefault] = Field(
+        default_factory=_default_scheme,
+        description="Document kind -> {jrwa_symbol, category, retention_years} (JSON).",
+    )
+
+
 ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_VAR_DIR": ("var_dir",),
     "ESTRATEGIA_TEMPLATES_DIR": ("templates_dir",),
@@ -289,10 +324,16 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_MAIL_FROM": ("mail", "sender"),
     "ESTRATEGIA_MAIL_FROM_NAME": ("mail", "sender_name"),
     "ESTRATEGIA_REMINDER_AFTER_DAYS": ("mail", "reminder_after_days"),
+    "ESTRATEGIA_ARCHIVE_SCHEME": ("archive", "scheme"),
 }
 """Each environment variable and the place in ``Settings`` it sets."""
 
-_JSON = {"ESTRATEGIA_TRUST_ROOTS", "ESTRATEGIA_TSA_TRUST_ROOTS", "ESTRATEGIA_JOBS_SCHEDULES"}
+_JSON = {
+    "ESTRATEGIA_TRUST_ROOTS",
+    "ESTRATEGIA_TSA_TRUST_ROOTS",
+    "ESTRATEGIA_JOBS_SCHEDULES",
+    "ESTRATEGIA_ARCHIVE_SCHEME",
+}
 _MOVED = {
     name.removeprefix("ESTRATEGIA_").lower(): ".".join(place)
     for name, place in ENVIRONMENT.items()
@@ -357,6 +398,7 @@ class Settings(BaseSettings):
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
 
     @classmethod
     def settings_customise_sources(

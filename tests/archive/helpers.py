@@ -30,9 +30,7 @@ def meta(**overrides: Any) -> ArchiveMetadata:
     return ArchiveMetadata(**values)
 
 
-def archive_pdf(
-    rt: Runtime, demo: DemoIds, actor: Actor, pdf: bytes, **overrides: Any
-) -> int:
+def archive_pdf(rt: Runtime, demo: DemoIds, actor: Actor, pdf: bytes, **overrides: Any) -> int:
     """Archive ``pdf`` as an imported agreement owned by Rybnik; returns the record id."""
     report = verify_pdf(rt, pdf)
     with transaction(rt.sessions) as session:
@@ -58,9 +56,26 @@ def plain_pdf(label: str) -> bytes:
          generic.NameObject("/MediaBox"): box}
     )  # fmt: skip
     writer.insert_page(page)
-    info = writer.set_info(generic.DictionaryObject())
-    info_dict = info.get_object()
-    info_dict[generic.NameObject("/Title")] = generic.TextStringObject(label)
+    title = generic.TextStringObject(label)
+    writer.set_info(generic.DictionaryObject({generic.NameObject("/Title"): title}))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def signed_letter(rt: Runtime, actors: dict[str, Actor], demo: DemoIds) -> int:
+    """The Rybnik letter carried to ``signed`` (both officials, demo keys); its id."""
+    from tests.letters import rybnik_letter
+    from workflow.review.transitions import transition
+    from workflow.signing.service import sign_with_demo_key
+
+    doc = rybnik_letter(rt, actors, demo)
+    transition(rt, actor=actors["autor"], document_id=doc.id, action="submit")
+    transition(rt, actor=actors["recenzent"], document_id=doc.id, action="approve")
+    view = transition(rt, actor=actors["autor"], document_id=doc.id, action="request_signatures")
+    for who in ("prezes", "prezydent"):
+        view = sign_with_demo_key(
+            rt, actor=actors[who], document_id=doc.id,
+            presented_pdf_sha256=view.current_pdf_sha256 or "",
+        )  # fmt: skip
+    return doc.id

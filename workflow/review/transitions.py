@@ -8,6 +8,7 @@ happens before the transaction opens, so no lock is held while LibreOffice runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,6 +42,10 @@ from workflow.states import (
 from workflow.storage.blobs import store_file
 from workflow.views import ActionView, DocumentView
 
+SideRows = Callable[[Session, Document], dict[str, Any]]
+"""Rows a layer above writes with the change, in its transaction (the archive record of
+``archive``); returns what the audit record adds about them."""
+
 #: Actions with their own use-case (they carry more than a reason).
 _OWN_USE_CASE = {Action.EDIT: ErrorCode.EDIT_BY_PATCH, Action.SIGN: ErrorCode.SIGN_BY_SIGNING_STEPS}
 
@@ -66,6 +71,7 @@ def transition(
     action: Action | str,
     reason: str | None = None,
     seen_lock_version: int | None = None,
+    within: SideRows | None = None,
 ) -> DocumentView:
     action = _parse_action(action)
     t = transition_for(action)
@@ -85,6 +91,8 @@ def transition(
         payload.update(
             _record_side_rows(session, rt, actor, doc, version, action, reason, prepared)
         )
+        if within is not None:
+            payload.update(within(session, doc))
         if reason:
             payload["reason"] = reason.strip()
         payload.update(from_status=was.value, to_status=doc.status.value)
