@@ -287,6 +287,10 @@ class ErrorCode(StrEnum):
     DATA_NOT_OBJECT = "data_not_object"
     OUTPUT_SUFFIX = "output_suffix"
 
+    # search (workflow.search)
+    SEARCH_QUERY_TOO_LONG = "search_query_too_long"
+    SEARCH_FILTER_UNKNOWN = "search_filter_unknown"
+
     # uploaded .docx files
     DOCX_NAME_REQUIRED = "docx_name_required"
     DOCX_NOT_ZIP = "docx_not_zip"

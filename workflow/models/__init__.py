@@ -30,6 +30,7 @@ from workflow.models.identity import (
 )
 from workflow.models.jobs import JobProgress
 from workflow.models.outbox import OutboxEntry
+from workflow.models.search import SearchEntry, SearchValue
 from workflow.models.signing import SigningSession
 from workflow.models.storage import BlobContent, StoredFile
 from workflow.models.templates import DocumentKind, Template, TemplateVersion
@@ -59,6 +60,8 @@ __all__ = [
     "OutboxEntry",
     "PreviewRender",
     "Rendition",
+    "SearchEntry",
+    "SearchValue",
     "SigningSession",
     "StoredFile",
     "Template",
