@@ -220,25 +220,28 @@ class Effect(StrEnum):
     ANCHOR_AUDIT = "anchor_audit"
     """A document was archived: timestamp the audit chain's head with the TSA
     (``workflow.archive.anchors``), so the record of its archiving is anchored at once."""
+    INDEX_DOCUMENT = "index_document"
+    """The document's text, metadata or status changed: rebuild its search index entry
+    (``workflow.search.index``); every action and a new document cause it."""
 
 
 #: The effects of each action, next to the table. ``sign`` names those of a signature that
 #: leaves others to sign; ``EFFECTS_WHEN_COMPLETE`` those of the one reaching the target.
 EFFECTS: dict[Action, tuple[Effect, ...]] = {
-    Action.EDIT: (Effect.RENDER_PDF,),
-    Action.SUBMIT: (Effect.NOTIFY_REVIEWERS,),
-    Action.APPROVE: (Effect.NOTIFY_AUTHORS,),
-    Action.REQUEST_CHANGES: (Effect.NOTIFY_AUTHORS,),
-    Action.REQUEST_SIGNATURES: (Effect.NOTIFY_NEXT_SIGNATORY,),
-    Action.SIGN: (Effect.NOTIFY_NEXT_SIGNATORY,),
-    Action.ARCHIVE: (Effect.ANCHOR_AUDIT,),
-    Action.WITHDRAW: (),
+    Action.EDIT: (Effect.RENDER_PDF, Effect.INDEX_DOCUMENT),
+    Action.SUBMIT: (Effect.NOTIFY_REVIEWERS, Effect.INDEX_DOCUMENT),
+    Action.APPROVE: (Effect.NOTIFY_AUTHORS, Effect.INDEX_DOCUMENT),
+    Action.REQUEST_CHANGES: (Effect.NOTIFY_AUTHORS, Effect.INDEX_DOCUMENT),
+    Action.REQUEST_SIGNATURES: (Effect.NOTIFY_NEXT_SIGNATORY, Effect.INDEX_DOCUMENT),
+    Action.SIGN: (Effect.NOTIFY_NEXT_SIGNATORY, Effect.INDEX_DOCUMENT),
+    Action.ARCHIVE: (Effect.ANCHOR_AUDIT, Effect.INDEX_DOCUMENT),
+    Action.WITHDRAW: (Effect.INDEX_DOCUMENT,),
 }
 EFFECTS_WHEN_COMPLETE: dict[Action, tuple[Effect, ...]] = {
-    Action.SIGN: (Effect.NOTIFY_ALL_SIGNED,),
+    Action.SIGN: (Effect.NOTIFY_ALL_SIGNED, Effect.INDEX_DOCUMENT),
 }
 #: A new document (not an action of the table: it has no status before).
-CREATION_EFFECTS: tuple[Effect, ...] = (Effect.RENDER_PDF,)
+CREATION_EFFECTS: tuple[Effect, ...] = (Effect.RENDER_PDF, Effect.INDEX_DOCUMENT)
 
 
 def effects_of(action: Action, to_status: Status) -> tuple[Effect, ...]:

@@ -77,7 +77,8 @@ def test_each_committed_change_leaves_exactly_its_declared_effects(
         doc = transition(rt, actor=actor, document_id=doc.id, action=action, reason=reason)
         assert new_effects() == list(effects_of(Action(action), doc.status)), action
     doc = edit_document(rt, actor=autor, document_id=doc.id, values={"goals": ["cel"]})
-    assert new_effects() == list(effects_of(Action.EDIT, doc.status)) == [Effect.RENDER_PDF]
+    assert new_effects() == list(effects_of(Action.EDIT, doc.status))
+    assert effects_of(Action.EDIT, doc.status) == (Effect.RENDER_PDF, Effect.INDEX_DOCUMENT)
     for actor, action in ((autor, "submit"), (recenzent, "approve"), (autor, "request_signatures")):
         doc = transition(rt, actor=actor, document_id=doc.id, action=action)
         assert new_effects() == list(effects_of(Action(action), doc.status)), action
@@ -85,15 +86,15 @@ def test_each_committed_change_leaves_exactly_its_declared_effects(
         rt, actor=actors["prezes"], document_id=doc.id,
         presented_pdf_sha256=doc.current_pdf_sha256 or "",
     )  # fmt: skip
-    assert new_effects() == [Effect.NOTIFY_NEXT_SIGNATORY]
+    assert new_effects() == [Effect.NOTIFY_NEXT_SIGNATORY, Effect.INDEX_DOCUMENT]
     doc = sign_with_demo_key(
         rt, actor=actors["prezydent"], document_id=doc.id,
         presented_pdf_sha256=doc.current_pdf_sha256 or "",
     )  # fmt: skip
     assert doc.status == Status.SIGNED
-    assert new_effects() == [Effect.NOTIFY_ALL_SIGNED]
-    transition(rt, actor=actors["archiwista"], document_id=doc.id, action="archive")
-    assert new_effects() == []
+    assert new_effects() == [Effect.NOTIFY_ALL_SIGNED, Effect.INDEX_DOCUMENT]
+    doc = transition(rt, actor=actors["archiwista"], document_id=doc.id, action="archive")
+    assert new_effects() == list(effects_of(Action.ARCHIVE, doc.status))
 
 
 def test_the_dispatcher_hands_each_row_to_the_queue_once_and_marks_it(
@@ -102,14 +103,15 @@ def test_the_dispatcher_hands_each_row_to_the_queue_once_and_marks_it(
     doc = rybnik_letter(rt, actors, demo)
     transition(rt, actor=actors["autor"], document_id=doc.id, action="submit")
     pending = [e for e in entries(rt) if e.dispatched_at is None]
-    assert len(pending) == 2
-    assert dispatch_pending(rt) == 2
+    assert len(pending) == 4  # render, index (creation); notify, index (submit)
+    assert dispatch_pending(rt) == 4
     rows = entries(rt)
     assert all(r.dispatched_at is not None and r.job_id is not None for r in rows)
     queue = queue_of(rt)
     jobs = [queue.get(r.job_id) for r in rows if r.job_id is not None]
     assert sorted(j.name for j in jobs if j is not None) == [
         "documents.render_pdf", "notifications.notify",
+        "search.index_document", "search.index_document",
     ]  # fmt: skip
     assert all(
         j is not None and j.args == {"entry_id": r.id} for j, r in zip(jobs, rows, strict=True)
@@ -123,13 +125,13 @@ def test_a_crash_between_commit_and_hand_over_is_delivered_by_the_sweep(
 ) -> None:
     # No dispatcher runs here: as if the process died right after its commit.
     doc = rybnik_letter(rt, actors, demo)
-    (row,) = entries(rt)
-    assert row.effect == Effect.RENDER_PDF and row.dispatched_at is None
+    assert [(r.effect, r.dispatched_at) for r in entries(rt)] == [
+        (effect, None) for effect in CREATION_EFFECTS
+    ]
     assert dispatch_pending(rt, older_than=timedelta(minutes=1)) == 0  # too fresh to sweep
-    assert dispatch_pending(rt, older_than=timedelta(0)) == 1  # the sweep, later
+    assert dispatch_pending(rt, older_than=timedelta(0)) == len(CREATION_EFFECTS)  # later
     run_jobs(rt)
-    (row,) = entries(rt)
-    assert row.completed_at is not None
+    assert all(row.completed_at is not None for row in entries(rt))
     view = get_document(rt, actor=actors["autor"], document_id=doc.id)
     assert view.current_version.pdf_sha256 is not None
     assert len(audit_actions(rt, "document.rendered")) == 1

@@ -40,7 +40,7 @@ def test_pdf_is_pending_until_the_render_job_ran(
     renders = [e for e in entries(rt) if e.effect == Effect.RENDER_PDF]
     assert len(renders) == 1  # the one written when the document was created
 
-    assert dispatch_pending(rt) == 1
+    assert dispatch_pending(rt) == 2  # the render and the search index of the new document
     run_jobs(rt)
     r = mayor.get(url)
     assert r.status_code == 200

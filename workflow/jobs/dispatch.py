@@ -43,6 +43,7 @@ JOB_OF: Mapping[Effect, str] = {
     Effect.NOTIFY_NEXT_SIGNATORY: "notifications.notify",
     Effect.NOTIFY_ALL_SIGNED: "notifications.notify",
     Effect.ANCHOR_AUDIT: "audit.anchor",
+    Effect.INDEX_DOCUMENT: "search.index_document",
 }
 
 BATCH = 200

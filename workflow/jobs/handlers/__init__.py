@@ -6,6 +6,7 @@
 - ``checks``: on a schedule, ``audit.verify``, ``timestamps.renew``, ``blobs.gc``;
 - ``anchors``: ``audit.anchor``, the audit chain's head timestamped by the TSA (hourly, and
   after every archiving: the ``ANCHOR_AUDIT`` outbox entries);
+- ``search``: ``search.index_document``, a document's search index entry (outbox entries);
 - ``workflow.jobs.dispatch``: ``outbox.dispatch``, the outbox sweep.
 
 Every handler is idempotent (delivery is at least once): an outbox handler claims its row in
@@ -13,6 +14,6 @@ the transaction of its result (``workflow.outbox.claim``); the checks only recor
 """
 
 from workflow.jobs import dispatch
-from workflow.jobs.handlers import anchors, checks, notify, preview, render
+from workflow.jobs.handlers import anchors, checks, notify, preview, render, search
 
-__all__ = ["anchors", "checks", "dispatch", "notify", "preview", "render"]
+__all__ = ["anchors", "checks", "dispatch", "notify", "preview", "render", "search"]
