@@ -34,6 +34,7 @@ PAGE_MODULES: list[str] = [
     "template_upload",
     "signing",
     "documents",
+    "verify",
 ]
 
 
