@@ -30,14 +30,17 @@ def meta(**overrides: Any) -> ArchiveMetadata:
     return ArchiveMetadata(**values)
 
 
-def archive_pdf(rt: Runtime, demo: DemoIds, actor: Actor, pdf: bytes, **overrides: Any) -> int:
-    """Archive ``pdf`` as an imported agreement owned by Rybnik; returns the record id."""
+def archive_pdf(
+    rt: Runtime, demo: DemoIds, actor: Actor, pdf: bytes, owner: str = "eizba", **overrides: Any
+) -> int:
+    """Archive ``pdf`` as an imported agreement owned by ``owner`` (a demo organisation's
+    key); returns the record id."""
     report = verify_pdf(rt, pdf)
     with transaction(rt.sessions) as session:
         record = add_record(
             session, rt, pdf=pdf, file_name="umowa.pdf", meta=meta(**overrides),
             source="import", document_id=None, actor=actor, validation=report,
-            owner_organisation_id=demo.organisations["rybnik"],
+            owner_organisation_id=demo.organisations[owner],
         )  # fmt: skip
         return record.id
 

@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workflow.cli import jobs
 
     jobs.register(sub)
+    from workflow.cli import archive
+
+    archive.register(sub)
     _add_verbose_to_subcommands(parser)
     return parser
 
