@@ -18,6 +18,7 @@ from workflow.errors import InvalidInput, NotFound, NotPermitted, TransitionNotA
 from workflow.identity.actors import Actor
 from workflow.models import ArchiveRecord, Document
 from workflow.runtime import Runtime
+from workflow.search.query import search
 from workflow.states import Status
 
 
@@ -60,6 +61,9 @@ def test_the_signed_letter_is_archived_with_its_evidence(
     assert [r["action"] for r in extract][-1] == "document.sign"
     report = read_json(rt, report_sha)
     assert report["sha256"] == pdf_sha and report["valid"] is True
+    with transaction(rt.read_sessions) as s:
+        found = search(s, "Rybniku", {"jrwa": ["0172"]}, actor=actors["archiwista"])
+    assert [(r.document_id, r.archive_record_id) for r in found.results] == [(doc_id, record_id)]
 
 
 def test_the_default_metadata_comes_from_the_scheme_and_the_signing_date(

@@ -33,9 +33,11 @@ from sqlalchemy.orm import Session
 from signatures import Indication, ValidationReport
 from workflow import audit
 from workflow.archive.metadata import ArchiveMetadata
+from workflow.archive.text import record_entry
 from workflow.errors import ConflictingChange, ErrorCode, InvalidInput
 from workflow.identity.actors import Actor
 from workflow.models import ArchiveParty, ArchiveRecord, ArchiveSignature
+from workflow.search.index import index_document, index_entry
 from workflow.storage.blobs import FileBlobStore, sha256_hex, store_file
 
 if TYPE_CHECKING:
@@ -136,7 +138,7 @@ def add_record(
         document_id=document_id,
         payload=_audit_payload(record),
     )
-    _index(session, record)
+    _index(session, rt, record)
     return record
 
 
@@ -187,10 +189,14 @@ def _audit_payload(record: ArchiveRecord) -> dict[str, Any]:
     }
 
 
-def _index(session: Session, record: ArchiveRecord) -> None:
-    # TODO(search-index): call workflow.search.index.index_entry for the record once the
-    # search colleague's module lands; until then archived records are not searchable.
-    del session, record
+def _index(session: Session, rt: Runtime, record: ArchiveRecord) -> None:
+    """The search entry of the record: an archived workflow document's entry (its versions'
+    text, now with the JRWA symbol and category); an imported record's metadata, to which
+    its importer adds the text it extracted (``archive.text.index_record``)."""
+    if record.document_id is not None:
+        index_document(session, rt.blobs, record.document_id)
+    else:
+        index_entry(session, record_entry(record, ""))
 
 
 def read_json(rt: Runtime, sha256: str) -> Any:
