@@ -9,6 +9,7 @@ run_pkgs=(
   libreoffice-writer-nogui python3-uno      # DOCX -> PDF/A, kept warm
   fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core
   poppler-utils                             # pdftotext/pdffonts/pdfsig
+  ocrmypdf tesseract-ocr-pol                # OCR of scanned agreements imported into the archive
 )
 test_pkgs=(
   postgresql                                # the suite also runs against PostgreSQL

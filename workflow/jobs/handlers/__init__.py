@@ -7,6 +7,8 @@
 - ``anchors``: ``audit.anchor``, the audit chain's head timestamped by the TSA (hourly, and
   after every archiving: the ``ANCHOR_AUDIT`` outbox entries);
 - ``search``: ``search.index_document``, a document's search index entry (outbox entries);
+- ``ocr``: ``archive.ocr``, a scanned agreement imported into the archive read by OCR
+  (queued after its import), and ``archive.ocr_sweep`` for those a crash left waiting;
 - ``workflow.jobs.dispatch``: ``outbox.dispatch``, the outbox sweep.
 
 Every handler is idempotent (delivery is at least once): an outbox handler claims its row in
@@ -14,6 +16,6 @@ the transaction of its result (``workflow.outbox.claim``); the checks only recor
 """
 
 from workflow.jobs import dispatch
-from workflow.jobs.handlers import anchors, checks, notify, preview, render, search
+from workflow.jobs.handlers import anchors, checks, notify, ocr, preview, render, search
 
-__all__ = ["anchors", "checks", "dispatch", "notify", "preview", "render", "search"]
+__all__ = ["anchors", "checks", "dispatch", "notify", "ocr", "preview", "render", "search"]

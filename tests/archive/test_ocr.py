@@ -1,0 +1,101 @@
+"""A scanned agreement (an image-only PDF) imported, then read by the ``archive.ocr`` job
+with ocrmypdf and Tesseract's Polish data through the real queue: its words come out and
+reach the search index, its record stays the file as received, a second run does nothing,
+and a failed OCR ends as ``ocr_failed`` with its reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.archive.import_pdfs import scan_pdf, text_pdf
+from tests.jobs.outbox_helpers import audit_actions, run_jobs
+from workflow.archive.importing import import_pdf
+from workflow.archive.text import (
+    OCR_DONE_ACTION,
+    OCR_FAILED_ACTION,
+    extract_text,
+    needs_ocr,
+    read_scan,
+    record_text,
+)
+from workflow.db import transaction
+from workflow.demo.data import DemoIds
+from workflow.jobs.handlers.ocr import queue_ocr, queue_waiting
+from workflow.models.archive import ArchiveRecord
+from workflow.models.search import SearchEntry
+from workflow.runtime import Runtime
+from workflow.storage.blobs import sha256_hex
+
+
+def _record(rt: Runtime, record_id: int) -> ArchiveRecord:
+    with transaction(rt.read_sessions) as session:
+        record = session.get(ArchiveRecord, record_id)
+        assert record is not None
+        session.expunge(record)
+        return record
+
+
+def test_scan_detection_by_letters_per_page() -> None:
+    assert needs_ocr(extract_text(scan_pdf()))
+    assert needs_ocr(extract_text(text_pdf("Strona 1", "Strona 2")))  # page numbers only
+    assert not needs_ocr(extract_text(text_pdf()))
+
+
+def test_ocr_job_reads_the_scan_in_polish_and_keeps_the_original(
+    rt: Runtime, demo: DemoIds
+) -> None:
+    scan = scan_pdf()
+    out = import_pdf(rt, pdf=scan, file_name="skan-rybnik.pdf", meta=None, actor=None)
+    assert out.text_status == "ocr_pending"
+
+    queue_ocr(rt, out.record_id)
+    run_jobs(rt)
+
+    record = _record(rt, out.record_id)
+    assert record.text_status == "ocr_done"
+    assert record.pdf_sha256 == sha256_hex(scan)  # the record is still the scan as received
+    assert rt.blobs.get(record.pdf_sha256) == scan
+    with transaction(rt.read_sessions) as session:
+        text = record_text(session, rt.blobs, record)
+        body = session.scalars(
+            select(SearchEntry.body).where(SearchEntry.archive_record_id == record.id)
+        ).one()
+    for word in ("Rybniku", "Rybnik", "Prezydenta", "e-strategii", "śląskiego"):
+        assert word in text, word
+    assert "Rybniku" in body  # indexed for search
+    (done,) = audit_actions(rt, OCR_DONE_ACTION)
+    payload = json.loads(done.payload)
+    assert payload["archive_record_id"] == record.id
+    assert rt.blobs.get(payload["text_sha256"]).decode("utf-8") == text
+
+    # A second run (delivery is at least once) finds it done and changes nothing.
+    again = read_scan(rt, record.id, timeout_s=60, last_attempt=True)
+    assert again.status == "ocr_done"
+    assert len(audit_actions(rt, OCR_DONE_ACTION)) == 1
+
+
+def test_ocr_that_fails_on_its_last_attempt_is_recorded_failed(rt: Runtime, demo: DemoIds) -> None:
+    out = import_pdf(rt, pdf=scan_pdf(), file_name="skan.pdf", meta=None, actor=None)
+
+    # Too little time for ocrmypdf: the tool is stopped and the attempt fails for real.
+    outcome = read_scan(rt, out.record_id, timeout_s=0.05, last_attempt=True)
+
+    assert outcome.status == "ocr_failed"
+    assert outcome.reason is not None and "ocrmypdf" in outcome.reason
+    assert _record(rt, out.record_id).text_status == "ocr_failed"
+    (failed,) = audit_actions(rt, OCR_FAILED_ACTION)
+    assert json.loads(failed.payload)["archive_record_id"] == out.record_id
+
+
+def test_sweep_queues_scans_left_waiting(rt: Runtime, demo: DemoIds) -> None:
+    out = import_pdf(rt, pdf=scan_pdf(), file_name="skan.pdf", meta=None, actor=None)
+    import_pdf(rt, pdf=text_pdf(), file_name="tekst.pdf", meta=None, actor=None)
+
+    assert queue_waiting(rt) == 0  # archived just now: its own job may still be coming
+    assert queue_waiting(rt, older_than=timedelta(0)) == 1
+    run_jobs(rt)
+
+    assert _record(rt, out.record_id).text_status == "ocr_done"
