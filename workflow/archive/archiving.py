@@ -17,6 +17,7 @@ conflict and nothing is written.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,8 +35,16 @@ from workflow.review.transitions import transition
 from workflow.runtime import Runtime
 from workflow.signing.verification import verify_pdf
 from workflow.states import Action, transition_for
+from workflow.views import DocumentView
 
 WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+@dataclass(frozen=True)
+class Archived:
+    record_id: int
+    document: DocumentView
+    """The document as it is now (archived)."""
 
 
 def archive_document(
@@ -46,7 +55,22 @@ def archive_document(
     meta_overrides: Mapping[str, Any] | None = None,
     seen_lock_version: int | None = None,
 ) -> int:
-    """Archive the signed document ``document_id``; returns the new record's id."""
+    """Archive the signed document ``document_id``; the new record's id."""
+    return archive_with_view(
+        rt, actor=actor, document_id=document_id, meta_overrides=meta_overrides,
+        seen_lock_version=seen_lock_version,
+    ).record_id  # fmt: skip
+
+
+def archive_with_view(
+    rt: Runtime,
+    *,
+    actor: Actor,
+    document_id: int,
+    meta_overrides: Mapping[str, Any] | None = None,
+    seen_lock_version: int | None = None,
+) -> Archived:
+    """``archive_document``, returning the document as it is now too (for the API)."""
     with transaction(rt.read_sessions) as session:
         doc = load_visible(session, actor, document_id)
         check_transition(session, actor, doc, transition_for(Action.ARCHIVE))
@@ -71,11 +95,11 @@ def archive_document(
         created.append(record.id)
         return {"archive_record_id": record.id, "pdf_sha256": pdf_sha256}
 
-    transition(
+    view = transition(
         rt, actor=actor, document_id=document_id, action=Action.ARCHIVE,
         seen_lock_version=seen_lock_version, within=within,
     )  # fmt: skip
-    return created[0]
+    return Archived(record_id=created[0], document=view)
 
 
 def default_metadata(rt: Runtime, doc: Document) -> ArchiveMetadata:

@@ -25,6 +25,7 @@ from workflow.runtime import Runtime, SigningFactory, build_runtime
 from workflow.web.api import (
     actions,
     admin,
+    archive,
     auth,
     checks,
     comments,
@@ -143,6 +144,7 @@ def create_app(
     ):  # fmt: skip
         api.include_router(module.router)
     api.include_router(admin.router)
+    api.include_router(archive.router)
     app.include_router(api)
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from workflow.archive.archiving import archive_with_view
 from workflow.review.transitions import available_actions, transition
 from workflow.states import Action
 from workflow.web.deps import CurrentActor, RuntimeDep
@@ -26,8 +27,15 @@ def take_action(
     rt: RuntimeDep,
     body: ActionIn | None = None,
 ) -> DocumentOut:
-    """``edit`` is ``PATCH /documents/{id}``; ``sign`` has its own signing steps."""
+    """``edit`` is ``PATCH /documents/{id}``; ``sign`` has its own signing steps;
+    ``archive`` writes the archive record with the default metadata (``POST
+    /documents/{id}/archive`` takes the archivist's)."""
     body = body or ActionIn()
+    if action == Action.ARCHIVE:
+        done = archive_with_view(
+            rt, actor=actor, document_id=document_id, seen_lock_version=body.seen_lock_version
+        )
+        return DocumentOut.of(done.document)
     view = transition(
         rt,
         actor=actor,

@@ -28,6 +28,7 @@ from typing import Annotated, Any, Final
 from fastapi import Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from workflow.archive.archiving import archive_document
 from workflow.documents.comments import add_comment
 from workflow.documents.compare import compare_versions, split_path
 from workflow.errors import (
@@ -175,14 +176,19 @@ def take_action(
     lang = page_language(request)
     form = {"action": action, "reason": reason}
     try:
-        transition(
-            rt,
-            actor=actor,
-            document_id=document_id,
-            action=action,
-            reason=reason.strip() or None,
-            seen_lock_version=seen_lock_version,
-        )
+        if action == Action.ARCHIVE:  # the transition with its archive record
+            archive_document(
+                rt, actor=actor, document_id=document_id, seen_lock_version=seen_lock_version
+            )
+        else:
+            transition(
+                rt,
+                actor=actor,
+                document_id=document_id,
+                action=action,
+                reason=reason.strip() or None,
+                seen_lock_version=seen_lock_version,
+            )
     except GuardRefused as exc:
         if exc.code == Refusal.REASON_REQUIRED:
             errors = {"reason": ui_text("Give the reason for the changes you ask for.", lang)}
