@@ -56,8 +56,9 @@ def test_demo_leaves_a_signed_polish_letter_and_a_verified_trail(
     trail = json.loads(files["audit"].read_text("utf-8"))
     assert trail["chain"]["ok"] is True
     lifecycle = [r["action"] for r in trail["records"] if r["payload"].get("outbox_id") is None]
-    assert [a for a in lifecycle if a != "document.rendered"][-4:] == [
-        "document.sign", "document.signing_started", "document.sign", "document.archive",
+    assert [a for a in lifecycle if a != "document.rendered"][-5:] == [
+        "document.sign", "document.signing_started", "document.sign", "archive.record",
+        "document.archive",
     ]  # fmt: skip
     # Its effects ran through the queue: one notice per notifying step (submit twice, changes
     # requested, approved, signatures requested, the Mayor's turn, all signed).
@@ -65,6 +66,8 @@ def test_demo_leaves_a_signed_polish_letter_and_a_verified_trail(
     assert summary["mails"] >= summary["notifications"]  # "all signed" goes to several
 
     assert main(["audit", "verify"]) == 0
+    assert summary["archive_record"] == 1
+    assert main(["archive", "verify"]) == 0  # the archived letter: intact, valid offline
     assert main(["verify", str(files["signed_pdf"])]) == 0
     poppler = Pdfsig(tmp_path / "pdfsig", files["root_certificate"])
     assert_pdfsig_valid(poppler(files["signed_pdf"].read_bytes()), 2)

@@ -3,7 +3,8 @@
 The author drafts it, the reviewer asks for a change, the author edits (a new version), the
 reviewer approves, the document is frozen for signing, the President of e-Izba signs with
 a server-held demo key, the Mayor of Rybnik signs through the external (hash-only) steps as
-a smart card would, and the archivist archives it. DIR receives the DOCX, the approved
+a smart card would, and the archivist archives it (an archive record: ``estrategia archive
+verify`` then finds it intact). DIR receives the DOCX, the approved
 PDF/A, the signed PDF, its validation report and the document's audit trail.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from signatures import validate_pdf
 from workflow import audit
+from workflow.archive.archiving import archive_with_view
 from workflow.config import Settings
 from workflow.db import transaction
 from workflow.demo.data import DemoIds, load_demo_data
@@ -116,7 +118,10 @@ def _run(rt: Runtime, demo: DemoIds, out: Path) -> dict[str, Any]:
     signed, signed_name, _ = get_file(
         rt, actor=who["prezydent"], document_id=doc.id, version=None, fmt="signed"
     )
-    doc = transition(rt, actor=who["archiwista"], document_id=doc.id, action="archive")
+    # The archivist archives it: the record (write-once PDF, parties with TERYT, signatures,
+    # e-Izba's retention scheme) with the archive transition, in one transaction.
+    archived = archive_with_view(rt, actor=who["archiwista"], document_id=doc.id)
+    doc = archived.document
     steps.append(doc.status.value)
 
     # The effects the lifecycle wrote to the outbox (renders, notifications), through the
@@ -150,6 +155,7 @@ def _run(rt: Runtime, demo: DemoIds, out: Path) -> dict[str, Any]:
         "pades_level": report.pades_level.value if report.pades_level else None,
         "signers": [s.signer for s in report.signatures],
         "audit_chain_intact": chain_report.ok,
+        "archive_record": archived.record_id,
         # Events notified (one per notifying step) and the mails they made (one per person).
         "notifications": len(
             {r["payload"]["outbox_id"] for r in trail if r["action"] == "notification.sent"}
