@@ -33,7 +33,10 @@ PAGE_MODULES: list[str] = [
     "drafting",  # before documents: /documents/new is not a /documents/{id}
     "template_upload",
     "signing",
+    "archive_forms",  # before documents and archive_records: /archive/import is no record
     "documents",
+    "archive_search",
+    "archive_records",
     "verify",
 ]
 
