@@ -56,7 +56,7 @@ router = page_router(tags=["pages"])
 DOCUMENT: Final = "/documents/{document_id:int}"
 
 #: Actions whose button leads to a page of their own instead of posting here.
-LINKED_ACTIONS: Final = {Action.EDIT: "draft", Action.SIGN: "sign"}
+LINKED_ACTIONS: Final = {Action.EDIT: "draft", Action.SIGN: "sign", Action.ARCHIVE: "archive"}
 
 #: What the history says for each audit action (msgids of ui_review.po).
 HISTORY: Final = {
