@@ -456,7 +456,7 @@ def carry_through_lifecycle(stack: Stack, people: Callable[[str], Person]) -> in
         "document.created", "document.rendered", "document.submit", "document.request_changes",
         "document.edited", "document.rendered", "document.submit", "document.approve",
         "document.request_signatures", "document.sign", "document.signing_started",
-        "document.sign", "document.archive",
+        "document.sign", "archive.record", "document.archive",
     ], actions  # fmt: skip
     rendered = [rec for rec in trail if rec["action"] == "document.rendered"]
     assert [rec["payload"]["version"] for rec in rendered] == [1, 2]
