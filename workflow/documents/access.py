@@ -8,6 +8,7 @@ transition and one conflict. The use-cases (documents, review, signing) build on
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import update
@@ -22,7 +23,7 @@ from workflow.errors import (
     NotPermitted,
     TransitionNotAllowed,
 )
-from workflow.identity.actors import Actor, can_see, document_roles
+from workflow.identity.actors import Actor, can_see
 from workflow.models import (
     Approval,
     Document,
@@ -33,6 +34,7 @@ from workflow.models import (
 )
 from workflow.states import (
     GuardContext,
+    Role,
     Status,
     Transition,
     allowed_actions,
@@ -79,6 +81,47 @@ def move_status(session: Session, doc: Document, *, target: Status, seen: int) -
     session.refresh(doc)
 
 
+def document_roles_of(
+    actor: Actor, owner_organisation_id: int, signatory_ids: Iterable[int]
+) -> frozenset[Role]:
+    """The roles the actor holds for a document of this owning office and these designated
+    signatories (``identity.actors.document_roles`` from the document's columns):
+    authoring, reviewing and archiving belong to the owning office (or one above it),
+    signing to the designated signatories alone."""
+    roles = set(actor.roles_in(owner_organisation_id)) - {Role.SIGNATORY}
+    if actor.user_id in set(signatory_ids):
+        roles.add(Role.SIGNATORY)
+    return frozenset(roles)
+
+
+def guard_context_of(
+    actor: Actor,
+    *,
+    owner_organisation_id: int,
+    version_author_ids: frozenset[int],
+    signatories: Sequence[tuple[int, bool]],
+    current_pdf_sha256: str | None,
+    has_pdf: bool,
+    reason: str | None = None,
+    presented_pdf_sha256: str | None = None,
+) -> GuardContext:
+    """What the guards look at, from a document's columns: ``signatories`` are (user id,
+    signed) in signing order; ``has_pdf``: the newest version's PDF is rendered. The one
+    way both the pages (which offer the actions) and the use-cases (which take them) make
+    it, so that a page never offers what the server would refuse."""
+    return GuardContext(
+        actor_id=actor.user_id,
+        actor_roles=document_roles_of(actor, owner_organisation_id, (u for u, _ in signatories)),
+        version_author_ids=version_author_ids,
+        reason=reason,
+        signatory_ids=tuple(u for u, _ in signatories),
+        signed_count=sum(1 for _, signed in signatories if signed),
+        expected_pdf_sha256=current_pdf_sha256,
+        presented_pdf_sha256=presented_pdf_sha256,
+        has_pdf=has_pdf,
+    )
+
+
 def guard_context(
     session: Session,
     actor: Actor,
@@ -87,16 +130,15 @@ def guard_context(
     reason: str | None = None,
     presented_pdf_sha256: str | None = None,
 ) -> GuardContext:
-    return GuardContext(
-        actor_id=actor.user_id,
-        actor_roles=document_roles(actor, doc),
+    return guard_context_of(
+        actor,
+        owner_organisation_id=doc.owner_organisation_id,
         version_author_ids=frozenset(v.created_by_id for v in doc.versions),
-        reason=reason,
-        signatory_ids=tuple(s.user_id for s in doc.signatories),
-        signed_count=sum(1 for s in doc.signatories if s.signed_at is not None),
-        expected_pdf_sha256=doc.current_pdf_sha256,
-        presented_pdf_sha256=presented_pdf_sha256,
+        signatories=[(s.user_id, s.signed_at is not None) for s in doc.signatories],
+        current_pdf_sha256=doc.current_pdf_sha256,
         has_pdf=doc.versions[-1].pdf_sha256 is not None,
+        reason=reason,
+        presented_pdf_sha256=presented_pdf_sha256,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -9,27 +11,28 @@ from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.db import transaction
-from workflow.documents.access import (
-    DOCUMENT_LOAD,
-    load_visible,
-)
+from workflow.documents.access import load_visible
+from workflow.documents.shown import document_columns, views_of, visible_view
 from workflow.errors import ErrorCode, NotFound
 from workflow.identity.actors import Actor, visible_documents_clause
 from workflow.models import (
+    AuditRecord,
     Document,
     DocumentKind,
     DocumentParty,
     DocumentVersion,
 )
-from workflow.registry.directory import people_by_id
+from workflow.registry.directory import PersonView, people_by_id
 from workflow.runtime import Runtime
 from workflow.states import Status
 from workflow.views import DocumentView, VersionView
 
 
 def get_document(rt: Runtime, *, actor: Actor, document_id: int) -> DocumentView:
+    """One document the actor may see (NotFound otherwise): the columns its view shows, in
+    four queries (``shown.visible_view``), none of its older versions' values."""
     with transaction(rt.read_sessions) as session:
-        return DocumentView.of(load_visible(session, actor, document_id))
+        return visible_view(session, actor, document_id)
 
 
 def list_documents(
@@ -42,7 +45,9 @@ def list_documents(
     limit: int = 50,
     offset: int = 0,
 ) -> list[DocumentView]:
-    query = select(Document).where(visible_documents_clause(actor)).options(*DOCUMENT_LOAD)
+    """A page of the actor's visible documents, newest change first: four queries whatever
+    the page's size (``shown.views_of``), each document's newest version only."""
+    query = document_columns().where(visible_documents_clause(actor))
     if status is not None:
         query = query.where(Document.status == status)
     if kind is not None:
@@ -55,7 +60,7 @@ def list_documents(
     query = query.order_by(Document.updated_at.desc(), Document.id.desc())
     query = query.limit(max(1, min(limit, 200))).offset(max(0, offset))
     with transaction(rt.read_sessions) as session:
-        return [DocumentView.of(d) for d in session.scalars(query)]
+        return views_of(session, query)
 
 
 def history(rt: Runtime, *, actor: Actor, document_id: int) -> list[VersionView]:
@@ -92,10 +97,51 @@ def audit_of(session: Session, actor: Actor, document_id: int) -> list[dict[str,
     people = people_by_id(
         session, viewer=actor, user_ids=(r["actor_id"] for r in records if r["actor_id"])
     )
+    return name_actors(records, people)
+
+
+def name_actors(
+    records: list[dict[str, Any]], people: Mapping[int, PersonView]
+) -> list[dict[str, Any]]:
+    """Each record's ``actor`` (name), ``actor_function`` and ``actor_email`` as the
+    directory shows them (``people``: ``people_by_id`` of the records' actors)."""
     for record in records:
         person = people.get(record["actor_id"]) if record["actor_id"] else None
         if record["actor_id"] is not None:
             record["actor"] = person.full_name if person else f"user {record['actor_id']}"
         record["actor_function"] = person.function_title if person else None
         record["actor_email"] = person.email if person else None
+    return records
+
+
+def newest_audit_records(session: Session, document_id: int, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` records of a document, oldest first, as ``audit.export`` gives
+    them but without the chain's hashes (for pages; the limit is in SQL): one query. The
+    actors are still as stored: name them with :func:`name_actors`."""
+    query = (
+        select(
+            AuditRecord.seq,
+            AuditRecord.recorded_at,
+            AuditRecord.actor_id,
+            AuditRecord.actor,
+            AuditRecord.action,
+            AuditRecord.payload,
+        )
+        .where(AuditRecord.document_id == document_id)
+        .order_by(AuditRecord.seq.desc())
+        .limit(limit)
+    )
+    records = [
+        {
+            "seq": r.seq,
+            "recorded_at": r.recorded_at.isoformat(),
+            "actor_id": r.actor_id,
+            "actor": r.actor,
+            "document_id": document_id,
+            "action": r.action,
+            "payload": json.loads(r.payload),
+        }
+        for r in session.execute(query)
+    ]
+    records.reverse()
     return records

@@ -22,12 +22,22 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from workflow.identity.actors import Actor, actor_from_rows, chamber_offices
-from workflow.models import LoginSession, Membership, User
+from workflow.identity.actors import Actor, actor_from_rows
+from workflow.models import LoginSession, Membership, Organisation, OrganisationKind, User
 from workflow.states import Role
 
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -109,45 +119,71 @@ def create(
     return IssuedSession(id=row.id, token=token, expires_at=row.expires_at)
 
 
-def resolve(
-    session: Session, token: str, *, now: datetime, policy: SessionPolicy
-) -> ResolvedSession | None:
-    """The active session of ``token`` and its active user's actor, or None."""
-    rows = session.execute(
-        select(
-            LoginSession.id,
-            LoginSession.last_seen_at,
-            User.id.label("user_id"),
-            User.email,
-            User.full_name,
-            Membership.organisation_id,
-            Membership.role,
-        )
+#: The whole check of a session cookie as one statement, built once (per request only its
+#: parameters change): the session's row joined with its active user and their memberships,
+#: and, in the same round trip, every e-Izba office with its parent (the offices a member
+#: of the head office oversees; read fresh each time, so a new or moved branch counts at
+#: once on every server). Rows of the first part carry ``kind`` 0, the offices 1.
+def _resolve_statement() -> CompoundSelect[Any]:
+    live = select(
+        literal_column("0", Integer).label("kind"),
+        LoginSession.id.label("session_id"),
+        LoginSession.last_seen_at,
+        User.id.label("user_id"),
+        User.email,
+        User.full_name,
+        Membership.organisation_id,
+        Membership.role,
+        null().label("parent_id"),
+    )
+    live = (
+        live.select_from(LoginSession)
         .join(User, User.id == LoginSession.user_id)
         .outerjoin(Membership, Membership.user_id == User.id)
         .where(
-            LoginSession.token_sha256 == token_hash(token),
+            LoginSession.token_sha256 == bindparam("token_sha256"),
             LoginSession.revoked_at.is_(None),
-            LoginSession.expires_at > now,
-            LoginSession.last_seen_at > now - policy.idle_timeout,
+            LoginSession.expires_at > bindparam("now"),
+            LoginSession.last_seen_at > bindparam("idle_since"),
             User.is_active.is_(True),
         )
-    ).all()
-    if not rows:
+    )
+    offices = select(
+        literal_column("1", Integer), null(), null(), null(), null(), null(),
+        Organisation.id, null(), Organisation.parent_id,
+    ).where(Organisation.kind.in_([k for k in OrganisationKind if k.is_chamber]))  # fmt: skip
+    return union_all(live, offices)
+
+
+_RESOLVE = _resolve_statement()
+
+
+def resolve(
+    session: Session, token: str, *, now: datetime, policy: SessionPolicy
+) -> ResolvedSession | None:
+    """The active session of ``token`` and its active user's actor, or None: one query."""
+    params = {
+        "token_sha256": token_hash(token),
+        "now": now,
+        "idle_since": now - policy.idle_timeout,
+    }
+    rows = session.connection().execute(_RESOLVE, params).all()
+    mine = [r for r in rows if r.kind == 0]
+    if not mine:
         return None
-    first = rows[0]
+    first = mine[0]
     memberships: list[tuple[int, Role]] = [
-        (r.organisation_id, r.role) for r in rows if r.organisation_id is not None
+        (r.organisation_id, Role(r.role)) for r in mine if r.organisation_id is not None
     ]
-    offices = chamber_offices(session) if memberships else {}
+    offices = {r.organisation_id: r.parent_id for r in rows if r.kind == 1}
     actor = actor_from_rows(
         user_id=first.user_id,
         email=first.email,
         full_name=first.full_name,
         memberships=memberships,
-        offices=offices,
+        offices=offices if memberships else {},
     )
-    return ResolvedSession(id=first.id, actor=actor, last_seen_at=first.last_seen_at)
+    return ResolvedSession(id=first.session_id, actor=actor, last_seen_at=first.last_seen_at)
 
 
 def needs_touch(resolved: ResolvedSession, now: datetime) -> bool:

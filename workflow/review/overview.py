@@ -3,29 +3,33 @@ now (from the transition table, as ``available_actions`` gives them), its versio
 comment threads and the audit history, every person as the directory shows them.
 
 One read transaction and a fixed number of queries, whatever the number of versions,
-comments or records (the document with ``DOCUMENT_LOAD``, then comments, audit records and
-the people they name): no per-row loading.
+comments or records, each reading the columns shown (``documents.shown``: no ORM objects,
+no values of older versions, no renditions but whether the PDF exists; the history limited
+in SQL to the newest ``HISTORY_LIMIT`` records): no per-row loading.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.db import transaction
-from workflow.documents.access import guard_context, load_visible
-from workflow.documents.comments import CommentThread, comments_of, threads
-from workflow.documents.reading import audit_of
+from workflow.documents.comments import CommentThread, threads
+from workflow.documents.reading import name_actors, newest_audit_records
+from workflow.documents.shown import VersionRow, shown_document, version_rows, visible_view
 from workflow.i18n import label
 from workflow.identity.actors import Actor
-from workflow.models import Document
-from workflow.registry.directory import people_by_id
+from workflow.models import Comment
+from workflow.registry.directory import PersonView, people_by_id
 from workflow.runtime import Runtime
 from workflow.states import allowed_actions, transition_for
-from workflow.views import ActionView, DocumentView
+from workflow.views import ActionView, CommentView, DocumentView
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,10 @@ class DocumentOverview:
     """The current version's values in the template's field order."""
     comments: list[CommentThread]
     history: list[dict[str, Any]]
-    """The document's audit records, oldest first, as ``document_audit`` shows them."""
+    """The document's newest audit records (``HISTORY_LIMIT``), oldest first, as
+    ``document_audit`` shows them (without the chain's hashes)."""
+    history_complete: bool = True
+    """False: older records than those in ``history`` exist."""
 
 
 def _label(spec: dict[str, Any], key: str) -> str:
@@ -102,27 +109,78 @@ def fields_shown(schema: dict[str, Any], values: dict[str, Any]) -> list[FieldSh
     return result
 
 
+#: The history on the page: the newest records, at most this many (the full trail: the
+#: API's ``/documents/{id}/audit`` and ``estrategia audit``).
+HISTORY_LIMIT = 100
+
+
 def document_overview(rt: Runtime, *, actor: Actor, document_id: int) -> DocumentOverview:
-    """Everything the document page shows; NotFound for a document the actor may not see."""
+    """Everything the document page shows; NotFound for a document the actor may not see.
+
+    Ten queries whatever the number of versions, comments and records: the document's
+    columns, parties, signatories, newest version and versions (``shown_document``), the
+    comments, the newest records, and the people they name (two).
+    """
     with transaction(rt.read_sessions) as session:
-        doc = load_visible(session, actor, document_id)
-        ctx = guard_context(session, actor, doc)
+        shown = shown_document(session, actor, document_id)
+        doc = shown.view
         actions = [
             ActionView(a, label(a, "pl"), label(a, "en"), transition_for(a).needs_reason)
-            for a in allowed_actions(doc.status, ctx)
+            for a in allowed_actions(doc.status, shown.context)
         ]
-        versions = _summaries(session, actor, doc)
-        current = doc.versions[-1]
-        fields = fields_shown(doc.template_version.field_schema, dict(current.field_values))
-        comments = comments_of(session, actor, doc.id, {v.id: v.number for v in doc.versions})
-        return DocumentOverview(
-            document=DocumentView.of(doc),
-            actions=actions,
-            versions=versions,
-            fields=fields,
-            comments=threads(comments),
-            history=audit_of(session, actor, doc.id),
+        fields = fields_shown(shown.field_schema, dict(doc.current_version.field_values))
+        comments = _comment_rows(session, doc.id)
+        records = newest_audit_records(session, doc.id, HISTORY_LIMIT + 1)
+        people = people_by_id(
+            session,
+            viewer=actor,
+            user_ids=chain(
+                (v.created_by_id for v in shown.versions),
+                (c.author_id for c in comments),
+                (r["actor_id"] for r in records if r["actor_id"]),
+            ),
         )
+    numbers = {v.id: v.number for v in shown.versions}
+    return DocumentOverview(
+        document=doc,
+        actions=actions,
+        versions=_summaries(shown.versions, people),
+        fields=fields,
+        comments=threads([_comment(c, numbers, people) for c in comments]),
+        history=name_actors(records[-HISTORY_LIMIT:], people),
+        history_complete=len(records) <= HISTORY_LIMIT,
+    )
+
+
+def _comment_rows(session: Session, document_id: int) -> list[Any]:
+    query = (
+        select(
+            Comment.id,
+            Comment.version_id,
+            Comment.author_id,
+            Comment.body,
+            Comment.created_at,
+            Comment.parent_id,
+        )
+        .where(Comment.document_id == document_id)
+        .order_by(Comment.id)
+    )
+    return list(session.execute(query))
+
+
+def _comment(c: Any, numbers: dict[int, int], people: Mapping[int, PersonView]) -> CommentView:
+    """A comment as ``comments.comments_of`` shows it."""
+    person = people.get(c.author_id)
+    return CommentView(
+        c.id,
+        numbers.get(c.version_id) if c.version_id is not None else None,
+        c.author_id,
+        person.full_name if person else f"#{c.author_id}",
+        c.body,
+        c.created_at,
+        c.parent_id,
+        person.function_title if person else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -132,10 +190,11 @@ class DocumentVersions:
     """Oldest first."""
 
 
-def _summaries(session: Session, actor: Actor, doc: Document) -> list[VersionSummary]:
-    people = people_by_id(session, viewer=actor, user_ids=(v.created_by_id for v in doc.versions))
+def _summaries(
+    versions: list[VersionRow], people: Mapping[int, PersonView]
+) -> list[VersionSummary]:
     result = []
-    for v in doc.versions:
+    for v in versions:
         person = people.get(v.created_by_id)
         result.append(
             VersionSummary(
@@ -153,5 +212,7 @@ def _summaries(session: Session, actor: Actor, doc: Document) -> list[VersionSum
 def document_versions(rt: Runtime, *, actor: Actor, document_id: int) -> DocumentVersions:
     """The document and every saved version (who, when, note); NotFound if not visible."""
     with transaction(rt.read_sessions) as session:
-        doc = load_visible(session, actor, document_id)
-        return DocumentVersions(DocumentView.of(doc), _summaries(session, actor, doc))
+        view = visible_view(session, actor, document_id)
+        versions = version_rows(session, document_id)
+        people = people_by_id(session, viewer=actor, user_ids=(v.created_by_id for v in versions))
+    return DocumentVersions(view, _summaries(versions, people))

@@ -1,0 +1,308 @@
+"""Documents as the pages and the API's reads show them: the columns shown, read in a fixed
+number of queries whatever the number of documents, versions or renditions, and no ORM
+objects (no eager loading of every collection, as ``access.DOCUMENT_LOAD`` does for the
+use-cases that change a document).
+
+``views_of(session, query)``
+    The ``DocumentView`` of each document a query of :func:`document_columns` finds, in its
+    order: the documents, their parties, their signatories and each one's newest version
+    (with its values and whether its PDF is rendered): four queries for any number.
+``shown_document(session, actor, document_id)``
+    One document the actor may see (else NotFound: existence does not leak; the same SQL
+    rule as every list, ``visible_documents_clause``), its versions without their values,
+    and the guard context of the transition table for the actor: five queries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from workflow.documents.access import guard_context_of
+from workflow.errors import ErrorCode, NotFound
+from workflow.identity.actors import Actor, visible_documents_clause
+from workflow.models import (
+    Document,
+    DocumentParty,
+    DocumentSignatory,
+    DocumentVersion,
+    Organisation,
+    Rendition,
+    Template,
+    TemplateVersion,
+    User,
+)
+from workflow.states import GuardContext
+from workflow.views import (
+    DocumentView,
+    OrganisationView,
+    PartyView,
+    SignatoryView,
+    VersionView,
+)
+
+_ORG_COLUMNS = (
+    Organisation.id.label("org_id"),
+    Organisation.name.label("org_name"),
+    Organisation.short_name.label("org_short_name"),
+    Organisation.kind.label("org_kind"),
+    Organisation.teryt.label("org_teryt"),
+    Organisation.head_title.label("org_head_title"),
+    Organisation.seat.label("org_seat"),
+    Organisation.parent_id.label("org_parent_id"),
+)
+
+#: The newest version of the document of the row (a correlated subquery: the unique
+#: (document_id, number) index answers it).
+_NEWER = aliased(DocumentVersion, name="newer")
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A saved version without its values (what lists of versions show)."""
+
+    id: int
+    number: int
+    created_by_id: int
+    created_at: datetime
+    note: str | None
+    docx_sha256: str
+    pdf_sha256: str | None
+
+
+@dataclass(frozen=True)
+class ShownDocument:
+    view: DocumentView
+    versions: list[VersionRow]
+    """Oldest first."""
+    field_schema: dict[str, Any]
+    """The field schema of the document's template version."""
+    context: GuardContext
+    """What the transition table's guards look at, for the actor (``guard_context_of``)."""
+
+
+def document_columns(*, with_schema: bool = False) -> Select[Any]:
+    """The query of documents' own columns, their owning office's and their template's:
+    add the conditions, the order and the limit, then give it to :func:`views_of`."""
+    columns: list[Any] = [
+        Document.id, Document.reference, Document.kind, Document.title, Document.status,
+        Document.lock_version, Document.frozen_pdf_sha256, Document.current_pdf_sha256,
+        Document.created_at, Document.updated_at, *_ORG_COLUMNS,
+        Template.name.label("template_name"), TemplateVersion.number.label("template_number"),
+    ]  # fmt: skip
+    if with_schema:
+        columns.append(TemplateVersion.field_schema)
+    return (
+        select(*columns)
+        .join(Organisation, Organisation.id == Document.owner_organisation_id)
+        .join(TemplateVersion, TemplateVersion.id == Document.template_version_id)
+        .join(Template, Template.id == TemplateVersion.template_id)
+    )
+
+
+def _organisation(r: Any) -> OrganisationView:
+    return OrganisationView(
+        r.org_id,
+        r.org_name,
+        r.org_short_name,
+        r.org_kind.value,
+        r.org_teryt,
+        r.org_head_title,
+        r.org_seat,
+        r.org_parent_id,
+    )
+
+
+def _parties(session: Session, ids: list[int]) -> dict[int, list[PartyView]]:
+    query = (
+        select(
+            DocumentParty.document_id,
+            DocumentParty.position,
+            DocumentParty.representative_id,
+            User.full_name,
+            *_ORG_COLUMNS,
+        )
+        .join(Organisation, Organisation.id == DocumentParty.organisation_id)
+        .outerjoin(User, User.id == DocumentParty.representative_id)
+        .where(DocumentParty.document_id.in_(ids))
+        .order_by(DocumentParty.document_id, DocumentParty.position)
+    )
+    result: dict[int, list[PartyView]] = defaultdict(list)
+    for r in session.execute(query):
+        name = r.full_name if r.representative_id is not None else None
+        result[r.document_id].append(
+            PartyView(_organisation(r), r.position, r.representative_id, name)
+        )
+    return result
+
+
+def _signatories(session: Session, ids: list[int]) -> dict[int, list[SignatoryView]]:
+    query = (
+        select(
+            DocumentSignatory.document_id,
+            DocumentSignatory.position,
+            DocumentSignatory.user_id,
+            User.full_name,
+            DocumentSignatory.function,
+            DocumentSignatory.organisation_id,
+            Organisation.name,
+            DocumentSignatory.signed_at,
+        )
+        .join(User, User.id == DocumentSignatory.user_id)
+        .join(Organisation, Organisation.id == DocumentSignatory.organisation_id)
+        .where(DocumentSignatory.document_id.in_(ids))
+        .order_by(DocumentSignatory.document_id, DocumentSignatory.position)
+    )
+    result: dict[int, list[SignatoryView]] = defaultdict(list)
+    for r in session.execute(query):
+        result[r.document_id].append(
+            SignatoryView(
+                r.position,
+                r.user_id,
+                r.full_name,
+                r.function,
+                r.organisation_id,
+                r.name,
+                r.signed_at,
+            )
+        )
+    return result
+
+
+def _pdf_join() -> Any:
+    return and_(Rendition.version_id == DocumentVersion.id, Rendition.format == "pdf")
+
+
+def _newest_versions(session: Session, ids: list[int]) -> dict[int, VersionView]:
+    newest = (
+        select(func.max(_NEWER.number))
+        .where(_NEWER.document_id == DocumentVersion.document_id)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            DocumentVersion.document_id,
+            DocumentVersion.number,
+            DocumentVersion.field_values,
+            DocumentVersion.docx_sha256,
+            Rendition.sha256.label("pdf_sha256"),
+            DocumentVersion.note,
+            DocumentVersion.created_by_id,
+            DocumentVersion.created_at,
+        )
+        .outerjoin(Rendition, _pdf_join())
+        .where(DocumentVersion.document_id.in_(ids), DocumentVersion.number == newest)
+    )
+    return {
+        r.document_id: VersionView(
+            r.number,
+            dict(r.field_values),
+            r.docx_sha256,
+            r.pdf_sha256,
+            r.note,
+            r.created_by_id,
+            r.created_at,
+        )
+        for r in session.execute(query)
+    }
+
+
+def views_of(session: Session, query: Select[Any]) -> list[DocumentView]:
+    """The view of each document ``query`` (a :func:`document_columns` query) finds."""
+    rows = session.execute(query).all()
+    return _views(session, rows)
+
+
+def _views(session: Session, rows: Sequence[Any]) -> list[DocumentView]:
+    ids = [r.id for r in rows]
+    if not ids:
+        return []
+    parties = _parties(session, ids)
+    signatories = _signatories(session, ids)
+    newest = _newest_versions(session, ids)
+    return [
+        DocumentView(
+            id=r.id,
+            reference=r.reference or "",
+            kind=r.kind.value,
+            title=r.title,
+            status=r.status,
+            lock_version=r.lock_version,
+            owner_organisation=_organisation(r),
+            template=r.template_name,
+            template_version=r.template_number,
+            parties=parties.get(r.id, []),
+            signatories=signatories.get(r.id, []),
+            current_version=newest[r.id],
+            frozen_pdf_sha256=r.frozen_pdf_sha256,
+            current_pdf_sha256=r.current_pdf_sha256,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in rows
+    ]
+
+
+def visible_document_row(
+    session: Session, actor: Actor, document_id: int, *, with_schema: bool = False
+) -> Any:
+    """The document's row of :func:`document_columns` if the actor may see it; NotFound
+    otherwise (existence does not leak)."""
+    query = document_columns(with_schema=with_schema).where(
+        Document.id == document_id, visible_documents_clause(actor)
+    )
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound(ErrorCode.DOCUMENT_NOT_FOUND, document_id=document_id)
+    return row
+
+
+def visible_view(session: Session, actor: Actor, document_id: int) -> DocumentView:
+    """The view of one document the actor may see (NotFound otherwise): four queries."""
+    return _views(session, [visible_document_row(session, actor, document_id)])[0]
+
+
+def version_rows(session: Session, document_id: int) -> list[VersionRow]:
+    """A document's versions without their values, oldest first: one query."""
+    query = (
+        select(
+            DocumentVersion.id,
+            DocumentVersion.number,
+            DocumentVersion.created_by_id,
+            DocumentVersion.created_at,
+            DocumentVersion.note,
+            DocumentVersion.docx_sha256,
+            Rendition.sha256.label("pdf_sha256"),
+        )
+        .outerjoin(Rendition, _pdf_join())
+        .where(DocumentVersion.document_id == document_id)
+        .order_by(DocumentVersion.number)
+    )
+    return [
+        VersionRow(
+            r.id, r.number, r.created_by_id, r.created_at, r.note, r.docx_sha256, r.pdf_sha256
+        )
+        for r in session.execute(query)
+    ]
+
+
+def shown_document(session: Session, actor: Actor, document_id: int) -> ShownDocument:
+    """One visible document as its page shows it (NotFound otherwise): five queries."""
+    row = visible_document_row(session, actor, document_id, with_schema=True)
+    view = _views(session, [row])[0]
+    versions = version_rows(session, document_id)
+    context = guard_context_of(
+        actor,
+        owner_organisation_id=view.owner_organisation.id,
+        version_author_ids=frozenset(v.created_by_id for v in versions),
+        signatories=[(s.user_id, s.signed_at is not None) for s in view.signatories],
+        current_pdf_sha256=view.current_pdf_sha256,
+        has_pdf=view.current_version.pdf_sha256 is not None,
+    )
+    return ShownDocument(view, versions, dict(row.field_schema), context)
