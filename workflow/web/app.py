@@ -31,6 +31,7 @@ from workflow.web.api import (
     comments,
     directory,
     documents,
+    evidence,
     health,
     signing,
     templates,
@@ -141,6 +142,7 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for module in (
         auth, directory, templates, documents, actions, comments, signing, verify, checks,
+        evidence,
     ):  # fmt: skip
         api.include_router(module.router)
     api.include_router(admin.router)
