@@ -12,7 +12,7 @@ demo data loaded:
   (pyHanko; none found), ``pdftotext``, the write-once store (blob fsynced, row, audit
   record, frozen report) and the search index entry, one transaction per file;
 - ``cli``: the command itself, ``estrategia archive import DIR``, timed as a whole (process
-  start, imports of the application, the demo PKI's services starting included).
+  start and the imports of the application included).
 
 Target (issue 10): at least 10 text PDFs per second on 2 cores.
 """
@@ -69,15 +69,16 @@ def prepare(var: Path) -> None:
 
 def run_inprocess(folder: Path, var: Path) -> tuple[float, int, int]:
     """(seconds, imported, failed) of ``import_folder`` in this process."""
-    from workflow.cli.archive_import import _runtime, import_folder, pdfs_in
+    from workflow.cli.archive_import import _runtime, import_folder, import_trust, pdfs_in
 
     prepare(var)
-    rt = _runtime(settings_for(var))
+    settings = settings_for(var)
+    rt = _runtime(settings)
     try:
-        rt.signing  # noqa: B018  (the demo PKI and its services, before timing)
+        trust = import_trust(settings)
         paths = pdfs_in(folder)
         t0 = time.perf_counter()
-        results = import_folder(rt, paths, actor=None, lang="en", out=io.StringIO())
+        results = import_folder(rt, paths, actor=None, lang="en", out=io.StringIO(), trust=trust)
         seconds = time.perf_counter() - t0
     finally:
         rt.close()

@@ -43,7 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from signatures import ValidationReport
+from signatures import TrustSettings, ValidationReport
 from workflow.archive import store
 from workflow.archive.metadata import ArchiveMetadata, from_json
 from workflow.archive.text import TextUnavailable, extract_text, index_record, needs_ocr
@@ -112,9 +112,11 @@ def import_pdf(
     file_name: str,
     meta: dict[str, Any] | None,
     actor: Actor | None,
+    trust: TrustSettings | None = None,
 ) -> ImportOutcome:
     """Import ``pdf`` into the archive (see the module docstring). ``actor`` None: the
-    system (the command line without ``--as``)."""
+    system (the command line without ``--as``). ``trust``: whom the validation trusts
+    (default: the signing environment's, ``rt.signing.trust``)."""
     if actor is not None and not any(actor.has_role(r) for r in IMPORT_ROLES):
         raise NotPermitted(ErrorCode.ARCHIVE_NEEDS_ARCHIVIST)
     check_pdf_bytes(pdf, limit=rt.settings.max_upload_bytes)
@@ -123,7 +125,7 @@ def import_pdf(
     existing = _existing(rt, digest)
     if existing is not None:
         return existing
-    report = verify_bytes(pdf, trust=rt.signing.trust)
+    report = verify_bytes(pdf, trust=trust or rt.signing.trust)
     metadata = _metadata(rt, pdf, name, meta, report)
     text, text_status = _text(pdf, name)
     try:

@@ -31,6 +31,7 @@ from workflow.config import Settings
 from workflow.errors import ErrorCode, EstrategiaError, InvalidInput
 
 if TYPE_CHECKING:
+    from signatures import TrustSettings
     from workflow.archive.importing import ImportOutcome
     from workflow.identity.actors import Actor
     from workflow.runtime import Runtime
@@ -71,7 +72,12 @@ def read_pdf(path: Path, limit: int) -> bytes:
 
 
 def import_file(
-    rt: Runtime, path: Path, *, meta_path: Path | None, actor: Actor | None
+    rt: Runtime,
+    path: Path,
+    *,
+    meta_path: Path | None,
+    actor: Actor | None,
+    trust: TrustSettings | None = None,
 ) -> ImportOutcome:
     """Import one file and queue its OCR when it is a scan."""
     from workflow.archive.importing import import_pdf
@@ -80,7 +86,7 @@ def import_file(
     meta_file = meta_path or (sidecar if sidecar.is_file() else None)
     meta = read_meta(meta_file) if meta_file is not None else None
     pdf = read_pdf(path, rt.settings.max_upload_bytes)
-    outcome = import_pdf(rt, pdf=pdf, file_name=path.name, meta=meta, actor=actor)
+    outcome = import_pdf(rt, pdf=pdf, file_name=path.name, meta=meta, actor=actor, trust=trust)
     if outcome.needs_ocr:
         _queue_ocr(rt, outcome.record_id)
     return outcome
@@ -96,7 +102,13 @@ def _queue_ocr(rt: Runtime, record_id: int) -> None:
 
 
 def import_folder(
-    rt: Runtime, paths: list[Path], *, actor: Actor | None, lang: str, out: TextIO
+    rt: Runtime,
+    paths: list[Path],
+    *,
+    actor: Actor | None,
+    lang: str,
+    out: TextIO,
+    trust: TrustSettings | None = None,
 ) -> list[FileResult]:
     """Import each file; one failure does not stop the others."""
     from signatures.errors import SignatureError
@@ -107,7 +119,8 @@ def import_folder(
     results = []
     for done, path in enumerate(paths, start=1):
         try:
-            results.append(FileResult(path, import_file(rt, path, meta_path=None, actor=actor)))
+            outcome = import_file(rt, path, meta_path=None, actor=actor, trust=trust)
+            results.append(FileResult(path, outcome))
         except EstrategiaError as exc:
             results.append(FileResult(path, error=exc.message(lang)))
         except SignatureError as exc:
@@ -198,11 +211,17 @@ def _runtime(settings: Settings) -> Runtime:
     from workflow.runtime import build_runtime
 
     require_migrated(settings)
-    if settings.signing.demo:
-        from workflow.demo.pki import open_demo_signing_environment as factory
-    else:
-        from workflow.signing.trust import open_signing_environment as factory
-    return build_runtime(settings, signing_factory=factory)
+    return build_runtime(settings)
+
+
+def import_trust(settings: Settings) -> TrustSettings:
+    """The installation's trust, read from files (as ``estrategia verify`` and ``archive
+    verify``: no service started, no PKI made); none configured: nobody is trusted, so a
+    signature is at best ``indeterminate``."""
+    from signatures import TrustSettings
+    from workflow.signing.verification import installed_trust
+
+    return installed_trust(settings) or TrustSettings(trust_roots=())
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -214,13 +233,14 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     rt = _runtime(settings)
     try:
         actor = _actor(rt, args.as_email)
+        trust = import_trust(settings)
         if not path.is_dir():
-            outcome = import_file(rt, path, meta_path=args.meta, actor=actor)
+            outcome = import_file(rt, path, meta_path=args.meta, actor=actor, trust=trust)
             label = "already there " if outcome.already_archived else "imported      "
             print(f"{label} {path.name}: {describe(outcome)}")
             return Exit.OK
         results = import_folder(
-            rt, pdfs_in(path), actor=actor, lang=cli_language(args), out=sys.stderr
+            rt, pdfs_in(path), actor=actor, lang=cli_language(args), out=sys.stderr, trust=trust
         )
         return report(results, sys.stdout)
     finally:

@@ -26,6 +26,7 @@ from workflow.web.api import (
     actions,
     admin,
     archive,
+    archive_import,
     auth,
     checks,
     comments,
@@ -147,6 +148,7 @@ def create_app(
         api.include_router(module.router)
     api.include_router(admin.router)
     api.include_router(archive.router)
+    api.include_router(archive_import.router)
     app.include_router(api)
     return app
 
