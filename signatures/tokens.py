@@ -6,23 +6,27 @@ that holds it: ``timestamp_digest(sha256_bytes, services=...)`` returns the TSA'
 is intact, was made by a trusted TSA, and names exactly that digest.
 
 The token is checked at its own time (the TSA's certificate must have been valid and
-trusted when it stamped), against :attr:`TrustSettings.timestamp_roots` only and with no
-network: put the TSA's own certificate in ``tsa_trust_roots`` (the EU trusted-list model,
-as for archive timestamps).
+chain to :attr:`TrustSettings.timestamp_roots` when it stamped), with no network. No
+revocation data is kept with a token, so the TSA certificate's revocation is checked only
+softly (a revocation that cannot be looked up does not fail it): best put the TSA's own
+certificate in ``tsa_trust_roots`` (the EU trusted-list model, as for archive timestamps).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from asn1crypto import cms, tsp, x509
 
 from ._cms import run_sync
-from .ades import hard_fail_policy
 from .ltv import Network
 from .profiles import ServiceUrls, TrustSettings
 from .validation import common_name
+
+if TYPE_CHECKING:
+    from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy
 
 __all__ = [
     "TokenCheck",
@@ -76,6 +80,17 @@ def timestamp_digest(digest: bytes, *, services: ServiceUrls | None) -> bytes:
     return run_sync(async_timestamp_digest(digest, services=services))
 
 
+def _soft_policy() -> CertRevTrustPolicy:
+    from pyhanko_certvalidator.policy_decl import (
+        CertRevTrustPolicy,
+        RevocationCheckingPolicy,
+        RevocationCheckingRule,
+    )
+
+    soft = RevocationCheckingRule.CHECK_IF_DECLARED_SOFT
+    return CertRevTrustPolicy(RevocationCheckingPolicy(soft, soft))
+
+
 def _signed_data(token: bytes) -> tuple[cms.SignedData, tsp.TSTInfo]:
     info = cms.ContentInfo.load(token)
     if info["content_type"].native != "signed_data":
@@ -114,7 +129,7 @@ async def _check(token: bytes, digest: bytes, trust: TrustSettings) -> TokenChec
         ocsps=[],
         allow_fetching=False,
         moment=when,
-        revinfo_policy=hard_fail_policy(),
+        revinfo_policy=_soft_policy(),
     )
     try:
         # The token's own imprint: pyHanko then judges the signature and the certificate

@@ -153,6 +153,10 @@ def test_a_token_of_a_tsa_not_trusted_is_caught(rt: Runtime) -> None:
     assert anchor_head(rt).anchored
     env = rt.signing
     assert env.demo_pki is not None
+    # A production installation that names only the root (no TSA anchor): still checked.
+    root_trust = TrustSettings(trust_roots=(env.demo_pki.root_cert,))
+    with transaction(rt.read_sessions) as session:
+        assert verify_anchors(session, root_trust).ok
     root_only = TrustSettings(trust_roots=(env.demo_pki.intermediate_cert,))
     with transaction(rt.read_sessions) as session:
         report = verify_anchors(session, root_only)
