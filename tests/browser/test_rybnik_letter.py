@@ -320,6 +320,46 @@ def test_the_mayor_of_rybnik_signs_by_uploading_the_pdf_he_signed_outside(
     checks.step(mayor, "document-signed")
 
 
+def test_the_archivist_archives_it_and_anyone_can_check_the_pdf(
+    people: People, checks: Checks, state: dict[str, Any]
+) -> None:
+    """Issue 10 in the browser: the archivist archives the signed letter through its form,
+    finds it by an inflected name, opens its record (validated now), and someone who is not
+    signed in checks the downloaded PDF on the public page: valid, and a document of the
+    archive."""
+    url, doc_id = people.server.url, state["doc"]
+    archivist = sign_in(people, "archiwista")
+    archivist.goto(f"{url}/documents/{doc_id}")
+    with archivist.expect_navigation():
+        archivist.click("a[data-action='archive']")
+    checks.step(archivist, "archive-form")
+    archivist.select_option("#f-category", "B")
+    archivist.fill("#f-retention_years", "10")
+    submit(archivist, "form[action$='/archive'] button[type=submit]")
+    assert re.search(r"/archive/\d+\?done=archived$", archivist.url), archivist.url
+    assert "validation--valid" in str(archivist.get_attribute("#result", "class"))
+    checks.step(archivist, "archive-record")
+    record_url = archivist.url.split("?")[0]
+
+    archivist.goto(f"{url}/search?q=Rybniku")
+    assert archivist.locator(".result mark").count() > 0
+    assert archivist.locator(f".result a[href='{record_url.removeprefix(url)}']").count() == 1
+    checks.step(archivist, "search-rybniku")
+
+    pdf = archivist.request.get(f"{record_url}/file")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    visitor = people("visitor")
+    visitor.goto(f"{url}/verify")
+    checks.step(visitor, "verify-form")
+    visitor.set_input_files(
+        "#f-file", files=[{"name": "list.pdf", "mimeType": "application/pdf", "buffer": pdf.body()}]
+    )
+    submit(visitor, "form[action='/verify'] button[type=submit]")
+    assert "validation--valid" in str(visitor.get_attribute("#result", "class"))
+    assert "Ten właśnie plik jest dokumentem archiwum." in visitor.inner_text("main")
+    checks.step(visitor, "verify-archived")
+
+
 def test_a_person_of_another_municipality_cannot_open_it(
     people: People, checks: Checks, state: dict[str, Any]
 ) -> None:
