@@ -259,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workflow.cli import archive
 
     archive.register(sub)
+    from workflow.cli import search
+
+    search.register(sub)
     _add_verbose_to_subcommands(parser)
     return parser
 

@@ -20,11 +20,13 @@ from sqlalchemy import ColumnElement, Float, Integer, and_, func, or_, select, t
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
+from workflow.db import transaction
 from workflow.errors import ErrorCode, InvalidInput
 from workflow.identity.actors import Actor, visible_documents_clause
 from workflow.models import Document
 from workflow.models.search import SearchEntry, SearchValue
 from workflow.polish.lemmas import query_terms
+from workflow.runtime import Runtime
 from workflow.search.index import FACETS
 from workflow.search.snippets import snippet
 
@@ -114,6 +116,20 @@ def search(
     terms = frozenset().union(*groups)
     results = [_result(entry, float(score), terms) for entry, score in rows]
     return SearchPage(query, total or 0, results, _facets(session, matches, where))
+
+
+def search_in(
+    rt: Runtime,
+    query: str,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    actor: Actor | None,
+) -> SearchPage:
+    """:func:`search` in a read transaction of its own (for the API and the CLI)."""
+    with transaction(rt.read_sessions) as session:
+        return search(session, query, filters, limit=limit, offset=offset, actor=actor)
 
 
 def _result(entry: SearchEntry, score: float, terms: frozenset[str]) -> SearchResult:

@@ -34,6 +34,7 @@ from workflow.web.api import (
     documents,
     evidence,
     health,
+    search,
     signing,
     templates,
     verify,
@@ -143,7 +144,7 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for module in (
         auth, directory, templates, documents, actions, comments, signing, verify, checks,
-        evidence,
+        evidence, search,
     ):  # fmt: skip
         api.include_router(module.router)
     api.include_router(admin.router)
