@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tests.archive.import_pdfs import scan_pdf, text_pdf
 from tests.jobs.outbox_helpers import audit_actions, run_jobs
@@ -63,7 +63,7 @@ def test_ocr_job_reads_the_scan_in_polish_and_keeps_the_original(
         body = session.scalars(
             select(SearchEntry.body).where(SearchEntry.archive_record_id == record.id)
         ).one()
-    for word in ("Rybniku", "Rybnik", "Prezydenta", "e-strategii", "śląskiego"):
+    for word in ("w Rybniku", "Prezydenta Miasta Rybnika", "e-strategii", "śląskiego"):
         assert word in text, word
     assert "Rybniku" in body  # indexed for search
     (done,) = audit_actions(rt, OCR_DONE_ACTION)
@@ -99,3 +99,27 @@ def test_sweep_queues_scans_left_waiting(rt: Runtime, demo: DemoIds) -> None:
     run_jobs(rt)
 
     assert _record(rt, out.record_id).text_status == "ocr_done"
+
+
+def test_reindex_rebuilds_imported_records_with_their_ocr_text(rt: Runtime, demo: DemoIds) -> None:
+    import workflow.archive  # noqa: F401  # registers the imported records' reindexer
+    from workflow.search.index import reindex
+
+    scan = import_pdf(rt, pdf=scan_pdf(), file_name="skan.pdf", meta=None, actor=None)
+    text = import_pdf(rt, pdf=text_pdf(), file_name="tekst.pdf", meta=None, actor=None)
+    read_scan(rt, scan.record_id, timeout_s=300, last_attempt=True)
+    with transaction(rt.sessions) as session:
+        session.execute(delete(SearchEntry).where(SearchEntry.archive_record_id.is_not(None)))
+
+    reindex(rt)
+
+    with transaction(rt.read_sessions) as session:
+        bodies = dict(
+            session.execute(
+                select(SearchEntry.archive_record_id, SearchEntry.body).where(
+                    SearchEntry.archive_record_id.is_not(None)
+                )
+            ).all()
+        )
+    assert "Prezydenta Miasta Rybnika" in bodies[scan.record_id]  # read by OCR, kept
+    assert "Zażółć gęślą jaźń" in bodies[text.record_id]  # the text layer, read again

@@ -48,7 +48,7 @@ from workflow.errors import ErrorCode, NotFound
 from workflow.models import AuditRecord
 from workflow.models.archive import ArchiveRecord
 from workflow.runtime import Runtime
-from workflow.search.index import IndexEntry, IndexParty, index_entry
+from workflow.search.index import REINDEXERS, IndexEntry, IndexParty, index_entry
 from workflow.storage.blobs import BlobStore
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "read_scan",
     "record_entry",
     "record_text",
+    "register_reindexer",
     "reindex_imported",
 ]
 
@@ -130,9 +131,16 @@ def _run(command: list[str], *, stdin: bytes | None, timeout_s: float) -> bytes:
     return done.stdout
 
 
-def extract_text(pdf: bytes, *, timeout_s: float = PDFTOTEXT_TIMEOUT_S) -> PdfText:
-    """The text layer of ``pdf`` (``pdftotext``, reading order, UTF-8), page by page."""
-    out = _run(["pdftotext", "-enc", "UTF-8", "-q", "-", "-"], stdin=pdf, timeout_s=timeout_s)
+def extract_text(
+    pdf: bytes, *, timeout_s: float = PDFTOTEXT_TIMEOUT_S, raw: bool = False
+) -> PdfText:
+    """The text layer of ``pdf`` (``pdftotext``, UTF-8), page by page: in reading order as
+    poppler reconstructs it, or (``raw``) in the order of the content streams, which is
+    the right one for a layer OCR wrote line by line (poppler's reconstruction splits its
+    lines into columns of words)."""
+    mode = ["-raw"] if raw else []
+    command = ["pdftotext", *mode, "-enc", "UTF-8", "-q", "-", "-"]
+    out = _run(command, stdin=pdf, timeout_s=timeout_s)
     text = out.decode("utf-8", "replace")[:MAX_TEXT_CHARS]
     pages = text.split("\f")
     if pages and not pages[-1].strip():
@@ -154,7 +162,7 @@ def ocr_text(pdf: bytes, *, timeout_s: float, language: str = OCR_LANGUAGE) -> P
             "--optimize", "0", "--quiet", str(source), str(target),
         ]  # fmt: skip
         _run(command, stdin=None, timeout_s=timeout_s)
-        return extract_text(target.read_bytes())
+        return extract_text(target.read_bytes(), raw=True)
 
 
 def _without_signatures(pdf: bytes) -> bytes:
@@ -327,3 +335,9 @@ def reindex_imported(session: Session, blobs: BlobStore) -> Iterator[int]:
         if record is not None:
             index_entry(session, record_entry(record, record_text(session, blobs, record)))
             yield record_id
+
+
+def register_reindexer() -> None:
+    """Make ``search.index.reindex`` rebuild the entries of imported records too (once)."""
+    if reindex_imported not in REINDEXERS:
+        REINDEXERS.append(reindex_imported)
