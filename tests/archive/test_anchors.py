@@ -18,6 +18,7 @@ from workflow.db import transaction
 from workflow.errors import ErrorCode
 from workflow.jobs.dispatch import JOB_OF
 from workflow.jobs.handlers.anchors import anchor_after
+from workflow.jobs.registry import import_handlers, spec_of
 from workflow.models import AuditRecord, OutboxEntry
 from workflow.models.audit import AuditAnchor
 from workflow.runtime import Runtime, SigningEnvironment, build_runtime
@@ -207,6 +208,8 @@ def test_without_a_tsa_anchoring_says_so_and_stores_nothing(
 def test_archiving_anchors_through_its_outbox_entry(rt: Runtime) -> None:
     assert Effect.ANCHOR_AUDIT in effects_of(Action.ARCHIVE, Status.ARCHIVED)
     assert JOB_OF[Effect.ANCHOR_AUDIT] == "audit.anchor"
+    import_handlers()
+    assert spec_of("audit.anchor").cron == "15 * * * *"  # and hourly, after audit.verify
     with transaction(rt.sessions) as session:
         audit.append(session, action="document.archive", actor_id=None, actor="archiwista")
         (entry,) = outbox.add(session, [Effect.ANCHOR_AUDIT], document_id=None)

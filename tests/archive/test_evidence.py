@@ -120,6 +120,10 @@ def test_the_package_holds_the_evidence_and_verifies_from_itself(
     out = capsys.readouterr().out
     assert "manifest SHA-256: zgodny" in out
     assert "PACZKA: WAŻNA (VALID)" in out
+    assert main(["verify", "--evidence", str(path), "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["valid"], answer["problems"]) == (True, [])
+    assert answer["report"]["sha256"] == pdf_sha
 
 
 def test_a_changed_added_or_swapped_member_makes_it_invalid(
