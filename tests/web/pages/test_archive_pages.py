@@ -236,3 +236,50 @@ def test_the_archivist_imports_an_earlier_agreement_once(
         assert session.scalar(select(func.count()).select_from(ArchiveRecord)) == 1
 
     assert page_login("autor").get("/archive/import").status_code == 403
+
+
+def test_a_due_record_is_disposed_of_by_two_people_and_its_record_stays(
+    page_login: PageLogin, rt: Runtime, signed_id: int
+) -> None:
+    archivist, admin = page_login("archiwista"), page_login("prezes")
+    done = _archive(
+        archivist, signed_id, category="B", retention_years="5", case_closed_on="2010-05-01"
+    )
+    record_id = _record_id(done)
+    page = archivist.get(f"/archive/{record_id}")
+    assert "2016-01-01" in page.text
+    proposed = archivist.post(
+        f"/archive/{record_id}/disposals",
+        data={"reason": "Upłynął okres przechowywania", "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert proposed.status_code == 303, proposed.text
+    own = archivist.get(f"/archive/{record_id}")
+    assert "musi zatwierdzić inny archiwista" in _text(own.text)
+    assert "/approve" not in own.text  # the proposer is not offered the approval
+
+    seen = admin.get(f"/archive/{record_id}")
+    approve = re.search(r'action="(/archive/disposals/\d+/approve)"', seen.text)
+    assert approve, seen.text
+    approved = admin.post(
+        approve.group(1),
+        data={"record_id": str(record_id), "csrf_token": csrf_of(seen.text)},
+        follow_redirects=False,
+    )
+    assert approved.status_code == 303
+    page = archivist.get(f"/archive/{record_id}")
+    execute = re.search(r'action="(/archive/disposals/\d+/execute)"', page.text)
+    assert execute, page.text
+    executed = archivist.post(
+        execute.group(1),
+        data={"record_id": str(record_id), "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert executed.status_code == 303
+    page = archivist.get(executed.headers["location"])
+    text = _text(page.text)
+    assert "wybrakowany" in text and "Tomasz Król" in text and "Patrycja Sass-Staniszewska" in text
+    assert archivist.get(f"/archive/{record_id}/file").status_code == 404
+    with rt.read_sessions() as session:
+        record = session.get(ArchiveRecord, record_id)
+        assert record is not None and record.disposed_at is not None

@@ -88,7 +88,7 @@ def _record_page(
         ),
         flash=ui_text(DONE[done], lang) if done in DONE else None, flash_kind="success",
         kind_labels=VALUE_LABELS["kind"], category_labels=VALUE_LABELS["category"],
-        actor_id=actor.user_id,
+        actor_id=actor.user_id, today=datetime.now(UTC).date().isoformat(),
     )  # fmt: skip
 
 
