@@ -173,6 +173,12 @@ class StorageSettings(BaseModel):
         description="Where stored files live: a write-once folder under var_dir, or the "
         "database itself (no shared disk needed by several app servers).",
     )
+    preview_keep_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days a drafting preview (page images) is kept; asked for again, it is "
+        "rendered again (job documents.prune, daily).",
+    )
 
 
 class JobsSettings(BaseModel):
@@ -279,6 +285,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_MAX_UPLOAD_BYTES": ("max_upload_bytes",),
     "ESTRATEGIA_DATABASE_URL": ("storage", "database_url"),
     "ESTRATEGIA_BLOB_BACKEND": ("storage", "blob_backend"),
+    "ESTRATEGIA_PREVIEW_KEEP_DAYS": ("storage", "preview_keep_days"),
     "ESTRATEGIA_SESSION_IDLE_TIMEOUT_S": ("identity", "session_idle_timeout_s"),
     "ESTRATEGIA_SESSION_MAX_AGE_S": ("identity", "session_max_age_s"),
     "ESTRATEGIA_SECURE_COOKIES": ("identity", "secure_cookies"),

@@ -2,7 +2,8 @@
 
 - ``render``: ``documents.render_pdf``, a version's PDF/A (an outbox entry);
 - ``notify``: ``notifications.notify``, the messages of the lifecycle (outbox entries);
-- ``preview``: ``documents.render_preview``, page images of a draft (drafting pages);
+- ``preview``: ``documents.render_preview``, page images of a draft (drafting pages), and
+  ``documents.prune`` (daily) of old previews and working drafts no longer of use;
 - ``checks``: on a schedule, ``audit.verify``, ``timestamps.renew``, ``blobs.gc``;
 - ``anchors``: ``audit.anchor``, the audit chain's head timestamped by the TSA (hourly, and
   after every archiving: the ``ANCHOR_AUDIT`` outbox entries);

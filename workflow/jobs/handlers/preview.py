@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from workflow.documents.preview import PreviewState, render_preview, request_preview
+from workflow.documents.pruning import prune_drafting
 from workflow.errors import NotFound
 from workflow.identity.actors import Actor
 from workflow.jobs.registry import JobContext, PermanentJobError, defer, job
@@ -22,6 +23,13 @@ def render_preview_job(ctx: JobContext, *, preview_id: int) -> None:
         render_preview(ctx.rt, preview_id=preview_id)
     except NotFound as exc:
         raise PermanentJobError(str(exc)) from exc
+
+
+@job("documents.prune", retries=1, backoff_s=600.0, time_limit_s=1800, cron="0 3 * * *")
+def prune_drafting_job(ctx: JobContext) -> None:
+    """Old previews and working drafts no longer of use (``documents.pruning``), before the
+    daily ``blobs.gc`` takes the page images they leave unrecorded."""
+    prune_drafting(ctx.rt)
 
 
 def queue_preview(
