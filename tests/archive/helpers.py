@@ -82,3 +82,19 @@ def signed_letter(rt: Runtime, actors: dict[str, Actor], demo: DemoIds) -> int:
             presented_pdf_sha256=view.current_pdf_sha256 or "",
         )  # fmt: skip
     return doc.id
+
+
+def add_archivist(rt: Runtime, demo: DemoIds, email: str = "archiwista2@e-izba.demo") -> Actor:
+    """Another archivist of e-Izba's head office: a disposal needs two people."""
+    from workflow.identity.actors import load_actor
+    from workflow.models import Membership, User
+    from workflow.states import Role
+
+    with transaction(rt.sessions) as s:
+        user = User(email=email, full_name="Ewa Nowak", password_hash="x")
+        s.add(user)
+        s.flush()
+        org = demo.organisations["eizba"]
+        s.add(Membership(user_id=user.id, organisation_id=org, role=Role.ARCHIVIST))
+        s.flush()
+        return load_actor(s, user.id)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.archive.helpers import archive_pdf, plain_pdf
+from tests.archive.helpers import add_archivist, archive_pdf, plain_pdf
 from workflow import audit
 from workflow.archive import retention
 from workflow.archive.metadata import retention_end
@@ -23,9 +23,8 @@ from workflow.errors import (
     NotPermitted,
 )
 from workflow.identity.actors import Actor
-from workflow.models import ArchiveRecord, Disposal, User
+from workflow.models import ArchiveRecord, Disposal
 from workflow.runtime import Runtime
-from workflow.states import Role
 
 
 def test_retention_ends_on_the_first_of_january_after_closing_plus_the_years() -> None:
@@ -41,19 +40,8 @@ def test_retention_ends_on_the_first_of_january_after_closing_plus_the_years() -
 
 
 @pytest.fixture
-def second_archivist(rt: Runtime, demo: DemoIds, actors: dict[str, Actor]) -> Actor:
-    """Another archivist of e-Izba's head office: disposals need two people."""
-    from workflow.identity.actors import load_actor
-    from workflow.models import Membership
-
-    with transaction(rt.sessions) as s:
-        user = User(email="archiwista2@e-izba.demo", full_name="Ewa Nowak", password_hash="x")
-        s.add(user)
-        s.flush()
-        org = demo.organisations["eizba"]
-        s.add(Membership(user_id=user.id, organisation_id=org, role=Role.ARCHIVIST))
-        s.flush()
-        return load_actor(s, user.id)
+def second_archivist(rt: Runtime, demo: DemoIds) -> Actor:
+    return add_archivist(rt, demo)
 
 
 def _past(**overrides: Any) -> dict[str, Any]:

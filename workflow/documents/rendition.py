@@ -166,5 +166,9 @@ def get_file(
         if fmt == "signed":
             if doc.current_pdf_sha256 is None:
                 raise NotFound(ErrorCode.SIGNED_PDF_NOT_FOUND, reference=doc.reference)
-            return rt.blobs.get(doc.current_pdf_sha256), f"{base}-podpisany.pdf", PDF_MEDIA_TYPE
+            try:
+                signed = rt.blobs.get(doc.current_pdf_sha256)
+            except FileNotFoundError:  # disposed of by the archive (workflow.archive.retention)
+                raise NotFound(ErrorCode.SIGNED_PDF_NOT_FOUND, reference=doc.reference) from None
+            return signed, f"{base}-podpisany.pdf", PDF_MEDIA_TYPE
     raise InvalidInput("format", ErrorCode.NOT_ONE_OF, expected="docx, pdf, signed")
