@@ -79,6 +79,25 @@ _PG_TRIGGERS = (
 )
 
 
+def _record_checks() -> list[sa.CheckConstraint]:
+    return [
+        sa.CheckConstraint(
+            "source IN ('workflow', 'import')", name=op.f("ck_archive_records_source")
+        ),
+        sa.CheckConstraint(
+            "signature_status IN ('valid', 'invalid', 'indeterminate', 'unsigned')",
+            name=op.f("ck_archive_records_signature_status"),
+        ),
+        sa.CheckConstraint(
+            "category IN ('A', 'B', 'BE', 'BC')", name=op.f("ck_archive_records_category")
+        ),
+        sa.CheckConstraint(
+            "text_status IN ('text', 'ocr_pending', 'ocr_done', 'ocr_failed', 'none')",
+            name=op.f("ck_archive_records_text_status"),
+        ),
+    ]
+
+
 def _create_records() -> None:
     op.create_table(
         "archive_records",
@@ -106,20 +125,7 @@ def _create_records() -> None:
         sa.Column("validation_report_sha256", sa.String(length=64), nullable=False),
         sa.Column("text_status", sa.String(length=16), nullable=False),
         sa.Column("disposed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "source IN ('workflow', 'import')", name=op.f("ck_archive_records_source")
-        ),
-        sa.CheckConstraint(
-            "signature_status IN ('valid', 'invalid', 'indeterminate', 'unsigned')",
-            name=op.f("ck_archive_records_signature_status"),
-        ),
-        sa.CheckConstraint(
-            "category IN ('A', 'B', 'BE', 'BC')", name=op.f("ck_archive_records_category")
-        ),
-        sa.CheckConstraint(
-            "text_status IN ('text', 'ocr_pending', 'ocr_done', 'ocr_failed', 'none')",
-            name=op.f("ck_archive_records_text_status"),
-        ),
+        *_record_checks(),
         sa.ForeignKeyConstraint(
             ["document_id"], ["documents.id"], name=op.f("fk_archive_records_document_id_documents")
         ),

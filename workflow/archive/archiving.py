@@ -76,7 +76,7 @@ def archive_with_view(
         check_transition(session, actor, doc, transition_for(Action.ARCHIVE))
         pdf_sha256 = doc.current_pdf_sha256
         if pdf_sha256 is None:  # a signed document always has its PDF
-            raise NotFound(ErrorCode.SIGNED_PDF_NOT_FOUND, document_id=document_id)
+            raise NotFound(ErrorCode.SIGNED_PDF_NOT_FOUND, reference=doc.reference)
         defaults = default_metadata(rt, doc)
         owner = doc.owner_organisation_id
         file_name = f"{(doc.reference or str(doc.id)).replace('/', '-')}.pdf"

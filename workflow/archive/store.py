@@ -104,29 +104,15 @@ def add_record(
     store_file(session, rt.blobs, pdf, PDF_MEDIA_TYPE)
     extract = audit.export(session, document_id=document_id) if document_id else []
     record = ArchiveRecord(
-        document_id=document_id,
-        source=source,
-        kind=meta.kind,
-        title=meta.title,
-        file_name=file_name[:255],
-        pdf_sha256=digest,
-        size=len(pdf),
-        signature_status=signature_status(validation),
+        document_id=document_id, source=source, file_name=file_name[:255], pdf_sha256=digest,
+        size=len(pdf), signature_status=signature_status(validation),
         pades_level=level.value if (level := validation.pades_level) else None,
-        jrwa_symbol=meta.jrwa_symbol,
-        category=meta.category,
-        retention_years=meta.retention_years,
-        case_closed_on=meta.case_closed_on,
-        retention_ends_on=meta.retention_ends_on,
-        legal_hold=meta.legal_hold,
-        legal_hold_reason=meta.legal_hold_reason,
-        owner_organisation_id=owner_organisation_id,
-        archived_at=datetime.now(UTC),
-        archived_by_id=actor.user_id if actor else None,
+        **_metadata_columns(meta), owner_organisation_id=owner_organisation_id,
+        archived_at=datetime.now(UTC), archived_by_id=actor.user_id if actor else None,
         audit_extract_sha256=_store_json(session, rt, {"audit_records": extract}),
         validation_report_sha256=_store_json(session, rt, validation.to_dict()),
         text_status=text_status,
-    )
+    )  # fmt: skip
     session.add(record)
     session.flush()
     _add_details(session, record, meta, validation)
@@ -140,6 +126,20 @@ def add_record(
     )
     _index(session, rt, record)
     return record
+
+
+def _metadata_columns(meta: ArchiveMetadata) -> dict[str, Any]:
+    return {
+        "kind": meta.kind,
+        "title": meta.title,
+        "jrwa_symbol": meta.jrwa_symbol,
+        "category": meta.category,
+        "retention_years": meta.retention_years,
+        "case_closed_on": meta.case_closed_on,
+        "retention_ends_on": meta.retention_ends_on,
+        "legal_hold": meta.legal_hold,
+        "legal_hold_reason": meta.legal_hold_reason,
+    }
 
 
 def _store_json(session: Session, rt: Runtime, value: Any) -> str:
