@@ -10,14 +10,17 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from tests.archive.import_pdfs import scan_pdf, text_pdf
+from signatures import validate_pdf
+from tests.archive.import_pdfs import scan_pdf, signed_pdf, text_pdf
 from tests.jobs.outbox_helpers import audit_actions, run_jobs
 from workflow.archive.importing import import_pdf
 from workflow.archive.text import (
+    MIN_PAGE_CHARS,
     OCR_DONE_ACTION,
     OCR_FAILED_ACTION,
     extract_text,
     needs_ocr,
+    pages_drawing_text,
     read_scan,
     record_text,
 )
@@ -123,3 +126,30 @@ def test_reindex_rebuilds_imported_records_with_their_ocr_text(rt: Runtime, demo
         )
     assert "Prezydenta Miasta Rybnika" in bodies[scan.record_id]  # read by OCR, kept
     assert "Zażółć gęślą jaźń" in bodies[text.record_id]  # the text layer, read again
+
+
+def test_a_signed_scan_is_read_and_stays_signed(rt: Runtime, demo: DemoIds) -> None:
+    signed_scan = signed_pdf(rt, scan_pdf())  # scanned on paper, then signed elsewhere
+    out = import_pdf(rt, pdf=signed_scan, file_name="skan-podpisany.pdf", meta=None, actor=None)
+    assert (out.signature_status, out.text_status) == ("valid", "ocr_pending")
+
+    # ocrmypdf refuses a signed PDF: its temporary copy goes without the signature.
+    outcome = read_scan(rt, out.record_id, timeout_s=300, last_attempt=True)
+
+    assert outcome.status == "ocr_done", outcome.reason
+    record = _record(rt, out.record_id)
+    assert rt.blobs.get(record.pdf_sha256) == signed_scan
+    assert validate_pdf(signed_scan, trust=rt.signing.trust).valid
+    with transaction(rt.read_sessions) as session:
+        assert "w Rybniku" in record_text(session, rt.blobs, record)
+
+
+def test_a_signature_stamp_on_a_scan_is_not_a_text_layer(rt: Runtime) -> None:
+    signed_scan = signed_pdf(rt, scan_pdf())
+    found = extract_text(signed_scan)
+    assert "Podpisano elektronicznie" in found.text  # the stamp's words are there...
+    assert found.page_chars[0] >= MIN_PAGE_CHARS
+    assert pages_drawing_text(signed_scan) == (False,)  # ...but not drawn by the page
+    assert needs_ocr(found, pages_drawing_text(signed_scan))
+    signed_letter = signed_pdf(rt)
+    assert not needs_ocr(extract_text(signed_letter), pages_drawing_text(signed_letter))

@@ -46,7 +46,13 @@ from sqlalchemy.orm import Session
 from signatures import TrustSettings, ValidationReport
 from workflow.archive import store
 from workflow.archive.metadata import ArchiveMetadata, from_json
-from workflow.archive.text import TextUnavailable, extract_text, index_record, needs_ocr
+from workflow.archive.text import (
+    TextUnavailable,
+    extract_text,
+    index_record,
+    needs_ocr,
+    pages_drawing_text,
+)
 from workflow.db import transaction
 from workflow.errors import ErrorCode, InvalidInput, NotPermitted
 from workflow.identity.actors import Actor
@@ -244,7 +250,7 @@ def _text(pdf: bytes, file_name: str) -> tuple[str, str]:
     except TextUnavailable as exc:
         log.warning("import of %s: no text layer read: %s", file_name, exc)
         return "", "none"
-    if needs_ocr(found):
+    if needs_ocr(found, pages_drawing_text(pdf)):
         return found.text, "ocr_pending"
     return found.text, "text"
 
