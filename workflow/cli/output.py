@@ -44,7 +44,7 @@ class Exit(IntEnum):
     """Done; ``verify``: the document is valid; ``audit verify``: the chain is intact."""
     CHECK_FAILED = 1
     """``verify``: not valid; ``audit verify``: the chain is broken; ``timestamps renew``:
-    some documents could not be renewed."""
+    some documents could not be renewed; ``archive import DIR``: some files failed."""
     REFUSED = 2
     """Wrong arguments, configuration or input: a missing or unreadable file, a PDF that
     cannot be read, invalid data, no demo PKI yet."""
@@ -61,7 +61,8 @@ EXIT_CODES_HELP = """\
 exit codes:
   0  done (verify: valid; audit verify: chain intact)
   1  the check failed (verify: not valid; audit verify: chain broken;
-     timestamps renew: some documents not renewed)
+     timestamps renew: some documents not renewed; archive import DIR:
+     some files failed)
   2  refused: wrong arguments, configuration or input (missing or unreadable
      file, a PDF that cannot be read, invalid data)
   3  a service did not answer (TSA, OCSP/CRL, remote signer, LibreOffice):
