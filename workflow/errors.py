@@ -339,6 +339,9 @@ class ErrorCode(StrEnum):
     DISPOSAL_WRONG_STATE = "disposal_wrong_state"
     DISPOSAL_ALREADY_PROPOSED = "disposal_already_proposed"
     DISPOSAL_REASON_REQUIRED = "disposal_reason_required"
+    # archive: importing agreements signed before this system (workflow.archive.importing)
+    ARCHIVE_META_NOT_JSON = "archive_meta_not_json"
+    ARCHIVE_IMPORT_META_FOR_FOLDER = "archive_import_meta_for_folder"
 
 
 Code = ErrorCode | Refusal

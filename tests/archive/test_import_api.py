@@ -108,6 +108,7 @@ def test_refusals_have_their_status_and_code(archivist: TestClient, rt: Runtime)
     not_json = _post(client, text_pdf(), "{kind: umowa")
     assert not_json.status_code == 422
     assert not_json.json()["field"] == "meta"
+    assert not_json.json()["code"] == "archive_meta_not_json"
 
     assert _records(rt) == 0
 

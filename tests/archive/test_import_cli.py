@@ -137,6 +137,8 @@ def test_bad_meta_file_and_an_author_are_refused(
     assert main(["--lang", "en", "archive", "import", str(pdf)]) == 2
     assert "porozumienie.json" in capsys.readouterr().err
     meta.unlink()
+    assert main(["--lang", "en", "archive", "import", str(tmp_path), "--meta", str(pdf)]) == 2
+    assert "--meta is for one file" in capsys.readouterr().err
     args = ["--lang", "en", "archive", "import", str(pdf), "--as", "autor@e-izba.demo"]
     assert main(args) == 2
     assert "archivist" in capsys.readouterr().err

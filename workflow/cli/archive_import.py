@@ -229,7 +229,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if not path.exists():
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
     if path.is_dir() and args.meta is not None:
-        raise InvalidInput("meta", ErrorCode.UNKNOWN_FIELD)
+        raise InvalidInput("meta", ErrorCode.ARCHIVE_IMPORT_META_FOR_FOLDER)
     rt = _runtime(settings)
     try:
         actor = _actor(rt, args.as_email)

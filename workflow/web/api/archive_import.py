@@ -84,7 +84,7 @@ async def _meta(form: FormData) -> dict[str, Any] | None:
     try:
         data = json.loads(value)
     except ValueError as exc:
-        raise InvalidInput("meta", ErrorCode.INVALID_VALUE, detail=str(exc)) from None
+        raise InvalidInput("meta", ErrorCode.ARCHIVE_META_NOT_JSON, detail=str(exc)) from None
     if not isinstance(data, dict):
         raise InvalidInput("meta", ErrorCode.DATA_NOT_OBJECT)
     return data
