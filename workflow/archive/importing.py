@@ -149,7 +149,8 @@ def import_pdf(
                 owner_organisation_id=_owner(session, actor),
                 text_status=text_status,
             )
-            index_record(session, rt, record, text)
+            if text:  # add_record indexed its metadata; the words join them
+                index_record(session, rt, record, text)
             outcome = _outcome(record, report, already=False)
     except (store.AlreadyArchived, IntegrityError):
         # Imported meanwhile by someone else (the unique sha256 held): theirs is the record.

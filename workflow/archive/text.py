@@ -28,9 +28,12 @@ reason in one line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -156,19 +159,29 @@ def _draws_text(holder: pikepdf.Object, *, depth: int) -> bool:
 
 
 def _run(command: list[str], *, stdin: bytes | None, timeout_s: float) -> bytes:
+    """Run ``command`` in a session of its own, so that a timeout stops it and everything
+    it started (ocrmypdf's Tesseract and Ghostscript processes), not only itself."""
     tool = command[0]
     if shutil.which(tool) is None:
         raise TextUnavailable(f"{tool} is not installed (scripts/system-packages.sh)")
-    try:
-        done = subprocess.run(  # noqa: S603  # a fixed tool, arguments we build
-            command, input=stdin, capture_output=True, timeout=timeout_s, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise TextUnavailable(f"{tool} took longer than {timeout_s:.0f} s") from None
-    if done.returncode != 0:
-        reason = " ".join(done.stderr.decode("utf-8", "replace").split())[-300:]
-        raise TextUnavailable(f"{tool} exited with {done.returncode}: {reason or 'no message'}")
-    return done.stdout
+    with subprocess.Popen(  # noqa: S603  # a fixed tool, arguments we build
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as process:
+        try:
+            out, err = process.communicate(stdin, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise TextUnavailable(f"{tool} took longer than {timeout_s:.0f} s") from None
+    if process.returncode != 0:
+        reason = " ".join(err.decode("utf-8", "replace").split())[-300:]
+        raise TextUnavailable(f"{tool} exited with {process.returncode}: {reason or 'no message'}")
+    return out
 
 
 def extract_text(
