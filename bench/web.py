@@ -1,4 +1,5 @@
-"""Benchmark: the pages under load: the dashboard and a document page against the bare
+"""Benchmark: the pages under load: the dashboard and a document page, and the API's reads
+``GET /api/v1/documents/{id}`` and ``GET /api/v1/documents?limit=20``, against the bare
 ``/health`` of the same server (the ceiling).
 
     .venv/bin/python bench/web.py [--documents 200] [--clients 20] [--requests 1000]
@@ -205,12 +206,15 @@ async def run(url: str, doc_id: int, args: argparse.Namespace, pid: int | None) 
             ("bare /health (ceiling)", "/health"),
             ("dashboard", "/"),
             ("document page", f"/documents/{doc_id}"),
+            ("API document", f"/api/v1/documents/{doc_id}"),
+            ("API list of 20", "/api/v1/documents?limit=20"),
         ]
         results = []
         for name, path in cases:
             spy = None
             if args.profile and pid and path != "/health":
-                out = Path(args.profile) / f"{path.strip('/').replace('/', '-') or 'dashboard'}.txt"
+                stem = re.sub(r"[^A-Za-z0-9]+", "-", path.strip("/")) or "dashboard"
+                out = Path(args.profile) / f"{stem}.txt"
                 spy = profiled(pid, args.seconds, out)
             results.append(await load(clients, name, path, args.requests, args.seconds))
             if spy:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -53,6 +54,26 @@ DOCUMENT_LOAD: tuple[ORMOption, ...] = (
     selectinload(Document.signatories).joinedload(DocumentSignatory.organisation),
     selectinload(Document.versions).selectinload(DocumentVersion.renditions),
 )
+
+
+#: ``identity.actors.visible_documents_clause`` as one prebuilt condition: the actor's
+#: organisations are the parameter ``visible_orgs`` (:func:`visible_params`), so that a
+#: statement using it is built once, not per request (building and keying a statement was a
+#: good share of a page's CPU under load). tests/web/test_read_shapes.py checks that both
+#: find the same documents for every demo person.
+VISIBLE: ColumnElement[bool] = or_(
+    Document.owner_organisation_id.in_(bindparam("visible_orgs", expanding=True)),
+    Document.id.in_(
+        select(DocumentParty.document_id).where(
+            DocumentParty.organisation_id.in_(bindparam("visible_orgs", expanding=True))
+        )
+    ),
+)
+
+
+def visible_params(actor: Actor) -> dict[str, Any]:
+    """The parameters of :data:`VISIBLE` for the actor."""
+    return {"visible_orgs": sorted(actor.member_of)}
 
 
 def load_visible(session: Session, actor: Actor, document_id: int) -> Document:

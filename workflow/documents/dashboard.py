@@ -1,8 +1,9 @@
 """What the dashboard and the list of documents show: each in one read transaction, loading
 only the columns shown (no ORM objects, no eager loading of a document's collections).
 
-``dashboard()`` makes five queries whatever the number of documents: the three kinds of
-task, the counts by status, the recent activity. ``document_list()`` makes two (the page
+``dashboard()`` makes three queries whatever the number of documents, each built once
+at import (a request only binds its parameters): the three kinds of task (one statement,
+ranked per kind), the counts by status, the recent activity. ``document_list()`` makes two (the page
 and the total).
 
 My tasks
@@ -19,10 +20,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from workflow.db import transaction
+from workflow.documents.access import VISIBLE, visible_params
 from workflow.identity.actors import Actor, visible_documents_clause
 from workflow.models import (
     AuditRecord,
@@ -112,94 +125,95 @@ def _row(r: Any) -> DocumentRow:
     )  # fmt: skip
 
 
-#: An earlier signatory of the same document (the "is it my turn" test). Made once: an
-#: alias adapts every column it touches, and making it per request was an eighth of the
-#: dashboard's CPU under load (bench/web.py, py-spy).
+#: An earlier signatory of the same document (the "is it my turn" test).
 _EARLIER = aliased(DocumentSignatory, name="earlier")
+_ME: BindParameter[int] = bindparam("me", type_=Integer)
 
 
-def _wrote_a_version(actor: Actor) -> Any:
+def _wrote_a_version() -> Any:
     return exists().where(
-        DocumentVersion.document_id == Document.id, DocumentVersion.created_by_id == actor.user_id
+        DocumentVersion.document_id == Document.id, DocumentVersion.created_by_id == _ME
     )
+
+
+def _tasks_statement() -> Select[Any]:
+    """My tasks of the three kinds in one statement, the newest ``tasks_limit`` of each
+    kind (the kinds are exclusive: each asks for another status). Parameters: ``me``,
+    ``reviewing_orgs`` (where I hold the reviewer role), ``tasks_limit`` and
+    :data:`access.VISIBLE`'s."""
+    my_turn = exists().where(
+        DocumentSignatory.document_id == Document.id,
+        DocumentSignatory.user_id == _ME,
+        DocumentSignatory.signed_at.is_(None),
+        ~exists().where(
+            _EARLIER.document_id == Document.id,
+            _EARLIER.position < DocumentSignatory.position,
+            _EARLIER.signed_at.is_(None),
+        ),
+    )
+    review = and_(
+        Document.status == Status.IN_REVIEW,
+        Document.owner_organisation_id.in_(bindparam("reviewing_orgs", expanding=True)),
+        ~_wrote_a_version(),
+    )
+    sign = and_(Document.status == Status.AWAITING_SIGNATURES, my_turn)
+    changes = and_(Document.status == Status.CHANGES_REQUESTED, _wrote_a_version())
+    kind = case((review, "review"), (sign, "sign"), (changes, "changes"), else_=None)
+    rank = func.row_number().over(
+        partition_by=kind, order_by=(Document.updated_at.desc(), Document.id.desc())
+    )
+    ranked = (
+        _rows_query()
+        .add_columns(kind.label("task"), rank.label("rank"))
+        .where(VISIBLE, or_(review, sign, changes))
+        .subquery("ranked")
+    )
+    return (
+        select(ranked)
+        .where(ranked.c.rank <= bindparam("tasks_limit"))
+        .order_by(ranked.c.task, ranked.c.rank)
+    )
+
+
+_TASKS = _tasks_statement()
+_COUNTS = select(Document.status, func.count()).where(VISIBLE).group_by(Document.status)
+_ACTIVITY = (
+    select(
+        AuditRecord.recorded_at,
+        AuditRecord.action,
+        AuditRecord.actor_id,
+        User.full_name,
+        Document.id.label("document_id"),
+        Document.title,
+    )
+    .join(Document, Document.id == AuditRecord.document_id)
+    .outerjoin(User, User.id == AuditRecord.actor_id)
+    .where(VISIBLE, AuditRecord.actor_id.is_not(None))
+    .order_by(AuditRecord.seq.desc())
+    .limit(bindparam("activity_limit"))
+)
+_KIND_ORDER: dict[str, int] = {"review": 0, "sign": 1, "changes": 2}
 
 
 def _tasks(session: Session, actor: Actor, limit: int) -> list[Task]:
-    visible = visible_documents_clause(actor)
-    order = (Document.updated_at.desc(), Document.id.desc())
-    tasks: list[Task] = []
     reviewing_orgs = sorted({org for org, role in actor.roles_by_org if role == Role.REVIEWER})
-    if reviewing_orgs:
-        query = (
-            _rows_query()
-            .where(
-                visible,
-                Document.status == Status.IN_REVIEW,
-                Document.owner_organisation_id.in_(reviewing_orgs),
-                ~_wrote_a_version(actor),
-            )
-            .order_by(*order)
-            .limit(limit)
-        )
-        tasks += [Task("review", _row(r)) for r in session.execute(query)]
-    earlier = _EARLIER
-    my_turn = (
-        _rows_query()
-        .join(DocumentSignatory, DocumentSignatory.document_id == Document.id)
-        .where(
-            visible,
-            Document.status == Status.AWAITING_SIGNATURES,
-            DocumentSignatory.user_id == actor.user_id,
-            DocumentSignatory.signed_at.is_(None),
-            ~exists().where(
-                and_(
-                    earlier.document_id == Document.id,
-                    earlier.position < DocumentSignatory.position,
-                    earlier.signed_at.is_(None),
-                )
-            ),
-        )
-        .order_by(*order)
-        .limit(limit)
-    )
-    tasks += [Task("sign", _row(r)) for r in session.execute(my_turn)]
-    changes = (
-        _rows_query()
-        .where(visible, Document.status == Status.CHANGES_REQUESTED, _wrote_a_version(actor))
-        .order_by(*order)
-        .limit(limit)
-    )
-    tasks += [Task("changes", _row(r)) for r in session.execute(changes)]
-    return tasks
+    params = {
+        **visible_params(actor), "me": actor.user_id, "reviewing_orgs": reviewing_orgs,
+        "tasks_limit": limit,
+    }  # fmt: skip
+    rows = sorted(session.execute(_TASKS, params), key=lambda r: (_KIND_ORDER[r.task], r.rank))
+    return [Task(r.task, _row(r)) for r in rows]
 
 
 def dashboard(
     rt: Runtime, *, actor: Actor, tasks_limit: int = 20, activity_limit: int = 10
 ) -> Dashboard:
     """The caller's tasks, their visible documents by status, recent activity on them."""
+    visible = visible_params(actor)
     with transaction(rt.read_sessions) as session:
         tasks = _tasks(session, actor, tasks_limit)
-        counts_query = (
-            select(Document.status, func.count())
-            .where(visible_documents_clause(actor))
-            .group_by(Document.status)
-        )
-        counts = {Status(s): int(n) for s, n in session.execute(counts_query)}
-        activity_query = (
-            select(
-                AuditRecord.recorded_at,
-                AuditRecord.action,
-                AuditRecord.actor_id,
-                User.full_name,
-                Document.id.label("document_id"),
-                Document.title,
-            )
-            .join(Document, Document.id == AuditRecord.document_id)
-            .outerjoin(User, User.id == AuditRecord.actor_id)
-            .where(visible_documents_clause(actor), AuditRecord.actor_id.is_not(None))
-            .order_by(AuditRecord.seq.desc())
-            .limit(activity_limit)
-        )
+        counts = {Status(s): int(n) for s, n in session.execute(_COUNTS, visible)}
+        rows = session.execute(_ACTIVITY, {**visible, "activity_limit": activity_limit})
         activity = tuple(
             Activity(
                 recorded_at=r.recorded_at,
@@ -208,7 +222,7 @@ def dashboard(
                 document_id=r.document_id,
                 document_title=r.title,
             )
-            for r in session.execute(activity_query)
+            for r in rows
         )
     ordered = {s: counts[s] for s in Status if counts.get(s)}
     return Dashboard(tasks=tuple(tasks), counts=ordered, activity=activity)

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.db import transaction
-from workflow.documents.access import load_visible
+from workflow.documents.access import VISIBLE, load_visible, visible_params
 from workflow.documents.shown import document_columns, views_of, visible_view
 from workflow.errors import ErrorCode, NotFound
-from workflow.identity.actors import Actor, visible_documents_clause
+from workflow.identity.actors import Actor
 from workflow.models import (
     AuditRecord,
     Document,
     DocumentKind,
     DocumentParty,
     DocumentVersion,
+    User,
 )
-from workflow.registry.directory import PersonView, people_by_id
+from workflow.registry.directory import people_by_id
 from workflow.runtime import Runtime
 from workflow.states import Status
 from workflow.views import DocumentView, VersionView
@@ -33,6 +36,28 @@ def get_document(rt: Runtime, *, actor: Actor, document_id: int) -> DocumentView
     four queries (``shown.visible_view``), none of its older versions' values."""
     with transaction(rt.read_sessions) as session:
         return visible_view(session, actor, document_id)
+
+
+@functools.cache
+def _list_statement(by_status: bool, by_kind: bool, by_party: bool) -> Select[Any]:
+    """The list's statement for the filters given, built once per combination (a request
+    binds ``status``, ``kind``, ``organisation_id``, ``limit``, ``offset`` and
+    :data:`access.VISIBLE`'s parameters)."""
+    query = document_columns().where(VISIBLE)
+    if by_status:
+        query = query.where(Document.status == bindparam("status"))
+    if by_kind:
+        query = query.where(Document.kind == bindparam("kind"))
+    if by_party:
+        party = select(DocumentParty.document_id).where(
+            DocumentParty.organisation_id == bindparam("organisation_id")
+        )
+        query = query.where(Document.id.in_(party))
+    return (
+        query.order_by(Document.updated_at.desc(), Document.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
 
 
 def list_documents(
@@ -47,20 +72,14 @@ def list_documents(
 ) -> list[DocumentView]:
     """A page of the actor's visible documents, newest change first: four queries whatever
     the page's size (``shown.views_of``), each document's newest version only."""
-    query = document_columns().where(visible_documents_clause(actor))
-    if status is not None:
-        query = query.where(Document.status == status)
-    if kind is not None:
-        query = query.where(Document.kind == kind)
-    if organisation_id is not None:
-        party = select(DocumentParty.document_id).where(
-            DocumentParty.organisation_id == organisation_id
-        )
-        query = query.where(Document.id.in_(party))
-    query = query.order_by(Document.updated_at.desc(), Document.id.desc())
-    query = query.limit(max(1, min(limit, 200))).offset(max(0, offset))
+    query = _list_statement(status is not None, kind is not None, organisation_id is not None)
+    params = {
+        **visible_params(actor), "status": status, "kind": kind,
+        "organisation_id": organisation_id, "limit": max(1, min(limit, 200)),
+        "offset": max(0, offset),
+    }  # fmt: skip
     with transaction(rt.read_sessions) as session:
-        return views_of(session, query)
+        return views_of(session, query, params)
 
 
 def history(rt: Runtime, *, actor: Actor, document_id: int) -> list[VersionView]:
@@ -100,9 +119,48 @@ def audit_of(session: Session, actor: Actor, document_id: int) -> list[dict[str,
     return name_actors(records, people)
 
 
-def name_actors(
-    records: list[dict[str, Any]], people: Mapping[int, PersonView]
-) -> list[dict[str, Any]]:
+class Named(Protocol):
+    """A person as a page names them (``PersonView`` is one, :class:`PersonName` too)."""
+
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def function_title(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """What pages show of a person who acted on a document: name, function, and the
+    e-mail as the directory shows it (to e-Izba staff only, ``directory.person_view``)."""
+
+    full_name: str
+    function_title: str | None
+    email: str | None
+
+
+_NAMES = select(User.id, User.full_name, User.function_title, User.email).where(
+    User.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def people_names(
+    session: Session, *, viewer: Actor, user_ids: Iterable[int]
+) -> dict[int, PersonName]:
+    """The people behind ``user_ids`` (deactivated ones too) as pages name them to
+    ``viewer``: one query (``directory.people_by_id`` also loads their memberships)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    staff = viewer.chamber_staff
+    return {
+        r.id: PersonName(r.full_name, r.function_title, r.email if staff else None)
+        for r in session.execute(_NAMES, {"ids": ids})
+    }
+
+
+def name_actors(records: list[dict[str, Any]], people: Mapping[int, Named]) -> list[dict[str, Any]]:
     """Each record's ``actor`` (name), ``actor_function`` and ``actor_email`` as the
     directory shows them (``people``: ``people_by_id`` of the records' actors)."""
     for record in records:

@@ -10,23 +10,23 @@ use-cases that change a document).
 ``shown_document(session, actor, document_id)``
     One document the actor may see (else NotFound: existence does not leak; the same SQL
     rule as every list, ``visible_documents_clause``), its versions without their values,
-    and the guard context of the transition table for the actor: five queries.
+    and the guard context of the transition table for the actor: four queries.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import BindParameter, Integer, Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from workflow.documents.access import guard_context_of
+from workflow.documents.access import VISIBLE, guard_context_of, visible_params
 from workflow.errors import ErrorCode, NotFound
-from workflow.identity.actors import Actor, visible_documents_clause
+from workflow.identity.actors import Actor
 from workflow.models import (
     Document,
     DocumentParty,
@@ -119,22 +119,27 @@ def _organisation(r: Any) -> OrganisationView:
     )
 
 
-def _parties(session: Session, ids: list[int]) -> dict[int, list[PartyView]]:
-    query = (
-        select(
-            DocumentParty.document_id,
-            DocumentParty.position,
-            DocumentParty.representative_id,
-            User.full_name,
-            *_ORG_COLUMNS,
-        )
-        .join(Organisation, Organisation.id == DocumentParty.organisation_id)
-        .outerjoin(User, User.id == DocumentParty.representative_id)
-        .where(DocumentParty.document_id.in_(ids))
-        .order_by(DocumentParty.document_id, DocumentParty.position)
+_IDS: BindParameter[int] = bindparam("ids", type_=Integer, expanding=True)
+
+#: The statements below are built once (a request binds ``ids`` or ``document_id``).
+_PARTIES = (
+    select(
+        DocumentParty.document_id,
+        DocumentParty.position,
+        DocumentParty.representative_id,
+        User.full_name,
+        *_ORG_COLUMNS,
     )
+    .join(Organisation, Organisation.id == DocumentParty.organisation_id)
+    .outerjoin(User, User.id == DocumentParty.representative_id)
+    .where(DocumentParty.document_id.in_(_IDS))
+    .order_by(DocumentParty.document_id, DocumentParty.position)
+)
+
+
+def _parties(session: Session, ids: list[int]) -> dict[int, list[PartyView]]:
     result: dict[int, list[PartyView]] = defaultdict(list)
-    for r in session.execute(query):
+    for r in session.execute(_PARTIES, {"ids": ids}):
         name = r.full_name if r.representative_id is not None else None
         result[r.document_id].append(
             PartyView(_organisation(r), r.position, r.representative_id, name)
@@ -142,25 +147,27 @@ def _parties(session: Session, ids: list[int]) -> dict[int, list[PartyView]]:
     return result
 
 
-def _signatories(session: Session, ids: list[int]) -> dict[int, list[SignatoryView]]:
-    query = (
-        select(
-            DocumentSignatory.document_id,
-            DocumentSignatory.position,
-            DocumentSignatory.user_id,
-            User.full_name,
-            DocumentSignatory.function,
-            DocumentSignatory.organisation_id,
-            Organisation.name,
-            DocumentSignatory.signed_at,
-        )
-        .join(User, User.id == DocumentSignatory.user_id)
-        .join(Organisation, Organisation.id == DocumentSignatory.organisation_id)
-        .where(DocumentSignatory.document_id.in_(ids))
-        .order_by(DocumentSignatory.document_id, DocumentSignatory.position)
+_SIGNATORIES = (
+    select(
+        DocumentSignatory.document_id,
+        DocumentSignatory.position,
+        DocumentSignatory.user_id,
+        User.full_name,
+        DocumentSignatory.function,
+        DocumentSignatory.organisation_id,
+        Organisation.name,
+        DocumentSignatory.signed_at,
     )
+    .join(User, User.id == DocumentSignatory.user_id)
+    .join(Organisation, Organisation.id == DocumentSignatory.organisation_id)
+    .where(DocumentSignatory.document_id.in_(_IDS))
+    .order_by(DocumentSignatory.document_id, DocumentSignatory.position)
+)
+
+
+def _signatories(session: Session, ids: list[int]) -> dict[int, list[SignatoryView]]:
     result: dict[int, list[SignatoryView]] = defaultdict(list)
-    for r in session.execute(query):
+    for r in session.execute(_SIGNATORIES, {"ids": ids}):
         result[r.document_id].append(
             SignatoryView(
                 r.position,
@@ -175,30 +182,29 @@ def _signatories(session: Session, ids: list[int]) -> dict[int, list[SignatoryVi
     return result
 
 
-def _pdf_join() -> Any:
-    return and_(Rendition.version_id == DocumentVersion.id, Rendition.format == "pdf")
+_PDF = and_(Rendition.version_id == DocumentVersion.id, Rendition.format == "pdf")
+_NEWEST_NUMBER = (
+    select(func.max(_NEWER.number))
+    .where(_NEWER.document_id == DocumentVersion.document_id)
+    .scalar_subquery()
+)
+_NEWEST = (
+    select(
+        DocumentVersion.document_id,
+        DocumentVersion.number,
+        DocumentVersion.field_values,
+        DocumentVersion.docx_sha256,
+        Rendition.sha256.label("pdf_sha256"),
+        DocumentVersion.note,
+        DocumentVersion.created_by_id,
+        DocumentVersion.created_at,
+    )
+    .outerjoin(Rendition, _PDF)
+    .where(DocumentVersion.document_id.in_(_IDS), DocumentVersion.number == _NEWEST_NUMBER)
+)
 
 
 def _newest_versions(session: Session, ids: list[int]) -> dict[int, VersionView]:
-    newest = (
-        select(func.max(_NEWER.number))
-        .where(_NEWER.document_id == DocumentVersion.document_id)
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            DocumentVersion.document_id,
-            DocumentVersion.number,
-            DocumentVersion.field_values,
-            DocumentVersion.docx_sha256,
-            Rendition.sha256.label("pdf_sha256"),
-            DocumentVersion.note,
-            DocumentVersion.created_by_id,
-            DocumentVersion.created_at,
-        )
-        .outerjoin(Rendition, _pdf_join())
-        .where(DocumentVersion.document_id.in_(ids), DocumentVersion.number == newest)
-    )
     return {
         r.document_id: VersionView(
             r.number,
@@ -209,23 +215,30 @@ def _newest_versions(session: Session, ids: list[int]) -> dict[int, VersionView]
             r.created_by_id,
             r.created_at,
         )
-        for r in session.execute(query)
+        for r in session.execute(_NEWEST, {"ids": ids})
     }
 
 
-def views_of(session: Session, query: Select[Any]) -> list[DocumentView]:
-    """The view of each document ``query`` (a :func:`document_columns` query) finds."""
-    rows = session.execute(query).all()
+def views_of(
+    session: Session, query: Select[Any], params: Mapping[str, Any] | None = None
+) -> list[DocumentView]:
+    """The view of each document ``query`` (a :func:`document_columns` query) finds with
+    ``params``."""
+    rows = session.execute(query, params).all()
     return _views(session, rows)
 
 
-def _views(session: Session, rows: Sequence[Any]) -> list[DocumentView]:
+def _views(
+    session: Session, rows: Sequence[Any], newest: dict[int, VersionView] | None = None
+) -> list[DocumentView]:
+    """``newest``: each document's newest version if already read."""
     ids = [r.id for r in rows]
     if not ids:
         return []
     parties = _parties(session, ids)
     signatories = _signatories(session, ids)
-    newest = _newest_versions(session, ids)
+    if newest is None:
+        newest = _newest_versions(session, ids)
     return [
         DocumentView(
             id=r.id,
@@ -249,15 +262,19 @@ def _views(session: Session, rows: Sequence[Any]) -> list[DocumentView]:
     ]
 
 
+_ONE = document_columns().where(Document.id == bindparam("document_id"), VISIBLE)
+_ONE_WITH_SCHEMA = document_columns(with_schema=True).where(
+    Document.id == bindparam("document_id"), VISIBLE
+)
+
+
 def visible_document_row(
     session: Session, actor: Actor, document_id: int, *, with_schema: bool = False
 ) -> Any:
     """The document's row of :func:`document_columns` if the actor may see it; NotFound
-    otherwise (existence does not leak)."""
-    query = document_columns(with_schema=with_schema).where(
-        Document.id == document_id, visible_documents_clause(actor)
-    )
-    row = session.execute(query).first()
+    otherwise (existence does not leak; :data:`access.VISIBLE`, the rule of the lists)."""
+    query = _ONE_WITH_SCHEMA if with_schema else _ONE
+    row = session.execute(query, {**visible_params(actor), "document_id": document_id}).first()
     if row is None:
         raise NotFound(ErrorCode.DOCUMENT_NOT_FOUND, document_id=document_id)
     return row
@@ -268,35 +285,53 @@ def visible_view(session: Session, actor: Actor, document_id: int) -> DocumentVi
     return _views(session, [visible_document_row(session, actor, document_id)])[0]
 
 
+_VERSIONS = (
+    select(
+        DocumentVersion.id,
+        DocumentVersion.number,
+        DocumentVersion.created_by_id,
+        DocumentVersion.created_at,
+        DocumentVersion.note,
+        DocumentVersion.docx_sha256,
+        Rendition.sha256.label("pdf_sha256"),
+        # The values of the newest version alone (the page shows no others).
+        case(
+            (DocumentVersion.number == _NEWEST_NUMBER, DocumentVersion.field_values), else_=None
+        ).label("field_values"),
+    )
+    .outerjoin(Rendition, _PDF)
+    .where(DocumentVersion.document_id == bindparam("document_id"))
+    .order_by(DocumentVersion.number)
+)
+
+
 def version_rows(session: Session, document_id: int) -> list[VersionRow]:
     """A document's versions without their values, oldest first: one query."""
-    query = (
-        select(
-            DocumentVersion.id,
-            DocumentVersion.number,
-            DocumentVersion.created_by_id,
-            DocumentVersion.created_at,
-            DocumentVersion.note,
-            DocumentVersion.docx_sha256,
-            Rendition.sha256.label("pdf_sha256"),
-        )
-        .outerjoin(Rendition, _pdf_join())
-        .where(DocumentVersion.document_id == document_id)
-        .order_by(DocumentVersion.number)
-    )
-    return [
+    return _versions(session, document_id)[0]
+
+
+def _versions(session: Session, document_id: int) -> tuple[list[VersionRow], VersionView]:
+    """The versions, oldest first, and the newest one with its values: one query."""
+    rows = session.execute(_VERSIONS, {"document_id": document_id}).all()
+    versions = [
         VersionRow(
             r.id, r.number, r.created_by_id, r.created_at, r.note, r.docx_sha256, r.pdf_sha256
         )
-        for r in session.execute(query)
+        for r in rows
     ]
+    r = rows[-1]
+    newest = VersionView(
+        r.number, dict(r.field_values), r.docx_sha256, r.pdf_sha256, r.note, r.created_by_id,
+        r.created_at,
+    )  # fmt: skip
+    return versions, newest
 
 
 def shown_document(session: Session, actor: Actor, document_id: int) -> ShownDocument:
-    """One visible document as its page shows it (NotFound otherwise): five queries."""
+    """One visible document as its page shows it (NotFound otherwise): four queries."""
     row = visible_document_row(session, actor, document_id, with_schema=True)
-    view = _views(session, [row])[0]
-    versions = version_rows(session, document_id)
+    versions, newest = _versions(session, document_id)
+    view = _views(session, [row], {row.id: newest})[0]
     context = guard_context_of(
         actor,
         owner_organisation_id=view.owner_organisation.id,

@@ -21,12 +21,11 @@ from sqlalchemy.orm import Session
 
 from workflow.db import transaction
 from workflow.documents.comments import CommentThread, threads
-from workflow.documents.reading import name_actors, newest_audit_records
+from workflow.documents.reading import Named, name_actors, newest_audit_records, people_names
 from workflow.documents.shown import VersionRow, shown_document, version_rows, visible_view
 from workflow.i18n import label
 from workflow.identity.actors import Actor
 from workflow.models import Comment
-from workflow.registry.directory import PersonView, people_by_id
 from workflow.runtime import Runtime
 from workflow.states import allowed_actions, transition_for
 from workflow.views import ActionView, CommentView, DocumentView
@@ -117,9 +116,9 @@ HISTORY_LIMIT = 100
 def document_overview(rt: Runtime, *, actor: Actor, document_id: int) -> DocumentOverview:
     """Everything the document page shows; NotFound for a document the actor may not see.
 
-    Ten queries whatever the number of versions, comments and records: the document's
-    columns, parties, signatories, newest version and versions (``shown_document``), the
-    comments, the newest records, and the people they name (two).
+    Eight queries whatever the number of versions, comments and records: the document's
+    columns, its versions (the newest with its values), parties and signatories
+    (``shown_document``), the comments, the newest records, and the names of the people in them.
     """
     with transaction(rt.read_sessions) as session:
         shown = shown_document(session, actor, document_id)
@@ -131,7 +130,7 @@ def document_overview(rt: Runtime, *, actor: Actor, document_id: int) -> Documen
         fields = fields_shown(shown.field_schema, dict(doc.current_version.field_values))
         comments = _comment_rows(session, doc.id)
         records = newest_audit_records(session, doc.id, HISTORY_LIMIT + 1)
-        people = people_by_id(
+        people = people_names(
             session,
             viewer=actor,
             user_ids=chain(
@@ -168,7 +167,7 @@ def _comment_rows(session: Session, document_id: int) -> list[Any]:
     return list(session.execute(query))
 
 
-def _comment(c: Any, numbers: dict[int, int], people: Mapping[int, PersonView]) -> CommentView:
+def _comment(c: Any, numbers: dict[int, int], people: Mapping[int, Named]) -> CommentView:
     """A comment as ``comments.comments_of`` shows it."""
     person = people.get(c.author_id)
     return CommentView(
@@ -190,9 +189,7 @@ class DocumentVersions:
     """Oldest first."""
 
 
-def _summaries(
-    versions: list[VersionRow], people: Mapping[int, PersonView]
-) -> list[VersionSummary]:
+def _summaries(versions: list[VersionRow], people: Mapping[int, Named]) -> list[VersionSummary]:
     result = []
     for v in versions:
         person = people.get(v.created_by_id)
@@ -214,5 +211,5 @@ def document_versions(rt: Runtime, *, actor: Actor, document_id: int) -> Documen
     with transaction(rt.read_sessions) as session:
         view = visible_view(session, actor, document_id)
         versions = version_rows(session, document_id)
-        people = people_by_id(session, viewer=actor, user_ids=(v.created_by_id for v in versions))
+        people = people_names(session, viewer=actor, user_ids=(v.created_by_id for v in versions))
     return DocumentVersions(view, _summaries(versions, people))

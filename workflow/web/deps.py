@@ -59,10 +59,17 @@ def get_context(request: Request) -> WebContext:
     return context
 
 
-ContextDep = Annotated[WebContext, Depends(get_context)]
+async def _context_dependency(request: Request) -> WebContext:
+    return get_context(request)
 
 
-def get_runtime(context: ContextDep) -> Runtime:
+# The dependencies that only look at what is at hand are coroutines: FastAPI runs a plain
+# function dependency in the thread pool, a hop to another thread and back for each
+# (bench/web.py's profile). Only those that read the database (the caller) are functions.
+ContextDep = Annotated[WebContext, Depends(_context_dependency)]
+
+
+async def get_runtime(context: ContextDep) -> Runtime:
     return context.runtime
 
 
@@ -97,14 +104,14 @@ def get_caller(request: Request, context: ContextDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def get_actor(caller: CallerDep) -> Actor:
+async def get_actor(caller: CallerDep) -> Actor:
     return caller.actor
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
-def require_session(caller: CallerDep) -> Caller:
+async def require_session(caller: CallerDep) -> Caller:
     """For what a stolen API token must not do (make more tokens)."""
     if caller.via != "session":
         raise SessionRequired
@@ -114,7 +121,7 @@ def require_session(caller: CallerDep) -> Caller:
 SessionCaller = Annotated[Caller, Depends(require_session)]
 
 
-def guard_login_request(request: Request) -> None:
+async def guard_login_request(request: Request) -> None:
     """Against login CSRF: JSON only (no cross-site form can send it) and no foreign Origin."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":

@@ -97,7 +97,8 @@ PageCaller = Annotated[Caller, Depends(get_page_caller)]
 OptionalPageCaller = Annotated[Caller | None, Depends(page_caller_or_none)]
 
 
-def get_page_actor(caller: PageCaller) -> Actor:
+async def get_page_actor(caller: PageCaller) -> Actor:
+    """A coroutine: nothing to wait for, so no hop to the thread pool (see web.deps)."""
     return caller.actor
 
 

@@ -63,6 +63,9 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates change only with a deployment (a new process): no stat of each file
+        # and its includes on every render.
+        auto_reload=False,
     )
     env.globals["format_datetime"] = format_datetime
     env.globals["format_date"] = format_date
