@@ -4,6 +4,7 @@ changed by one bit; without a TSA anchoring says why and changes nothing."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -222,3 +223,23 @@ def test_archiving_anchors_through_its_outbox_entry(rt: Runtime) -> None:
     with transaction(rt.read_sessions) as session:
         assert session.get(OutboxEntry, entry_id).completed_at is not None  # type: ignore[union-attr]
         assert session.scalar(select(func.count()).select_from(AuditAnchor)) == 1
+
+
+def test_the_hourly_check_reports_a_rewritten_chain(rt: Runtime, cli: None) -> None:
+    from workflow.jobs.handlers.checks import verify_audit_chain
+
+    _append(rt, 3)
+    assert anchor_head(rt).anchored
+    assert verify_audit_chain(rt).ok
+    _rewrite_whole_chain(rt, seq=2, actor="intruz")
+    assert verify_audit_chain(rt).ok  # the chain alone verifies...
+    with transaction(rt.read_sessions) as session:
+        last = session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.action == "audit.verified")
+            .order_by(AuditRecord.seq.desc())
+        ).first()
+    assert last is not None
+    payload = json.loads(last.payload)
+    assert payload["ok"] is False and payload["anchors_checked"] == 1  # ...its anchor does not
+    assert len(payload["anchors_failed"]) == 1

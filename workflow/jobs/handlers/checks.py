@@ -5,7 +5,8 @@ changes a schedule by job name, ``""`` turns it off) and leaves its result in th
 trail, where :func:`latest_checks` finds it for the administrators of e-Izba
 (``GET /api/v1/admin/checks``):
 
-- ``audit.verify`` (hourly) -> ``audit.verified`` {ok, checked, head, first_bad_seq, problem};
+- ``audit.verify`` (hourly) -> ``audit.verified`` {ok, checked, head, first_bad_seq, problem,
+  anchors_checked, anchors_failed}: the chain and the TSA anchors of its head;
 - ``timestamps.renew`` (daily at 02:00 UTC) -> ``timestamps.renewed`` {renewed, blocked,
   blocked_documents, error}; each renewal also has its own ``document.timestamp_renewed``;
 - ``blobs.gc`` (daily at 03:30 UTC) -> ``storage.gc`` (written by ``collect_garbage`` when
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from workflow import audit
+from workflow.archive.anchors import verify_anchors
 from workflow.db import transaction
 from workflow.errors import ErrorCode, NotPermitted
 from workflow.identity.actors import Actor
@@ -32,6 +34,7 @@ from workflow.jobs.registry import JobContext, job
 from workflow.models import AuditRecord
 from workflow.runtime import Runtime
 from workflow.signing.renewal import renew_due_timestamps
+from workflow.signing.verification import installed_trust
 from workflow.states import Role
 from workflow.storage.gc import collect_garbage
 
@@ -59,9 +62,13 @@ def collect_garbage_job(ctx: JobContext) -> None:
 
 
 def verify_audit_chain(rt: Runtime) -> audit.ChainReport:
-    """Walk the chain and record the result (``audit.verified``)."""
+    """Walk the chain, check the TSA anchors of its head against it (so that a chain
+    rewritten whole, hashes recomputed, is caught too) and record the result
+    (``audit.verified``: ``ok`` only when both hold)."""
     with transaction(rt.read_sessions) as session:
         report = audit.verify(session)
+        anchors = verify_anchors(session, installed_trust(rt.settings))
+    failed = [f.anchor_id for f in anchors.failures]
     with transaction(rt.sessions) as session:
         audit.append(
             session,
@@ -69,15 +76,19 @@ def verify_audit_chain(rt: Runtime) -> audit.ChainReport:
             actor_id=None,
             actor="system",
             payload={
-                "ok": report.ok,
+                "ok": report.ok and anchors.ok,
                 "checked": report.checked,
                 "head": report.head,
                 "first_bad_seq": report.first_bad_seq,
                 "problem": report.problem,
+                "anchors_checked": anchors.checked,
+                "anchors_failed": failed,
             },
         )
     if not report.ok:
         log.error("audit chain broken at record %s: %s", report.first_bad_seq, report.problem)
+    if failed:
+        log.error("audit chain rewritten: anchors %s do not match it", failed)
     return report
 
 
