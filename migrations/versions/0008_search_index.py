@@ -3,10 +3,11 @@
 Revision ID: 0008
 Revises: 0007
 
-``search_entries`` (one row per indexed document or archive record, its original text and
-its index terms) and ``search_values`` (its filter values). The full-text part is derived
-from ``search_entries.terms`` by the database itself: on SQLite an external-content FTS5
-table kept in step by triggers; on PostgreSQL a generated tsvector column with a GIN index.
+``search_entries`` (one row per indexed document or archive record, its original text, its
+index terms and a token per filter value) and ``search_values`` (its filter values, for
+the counts). The full-text part is derived from ``terms`` and ``facet_terms`` by the
+database itself: on SQLite an external-content FTS5 table kept in step by triggers; on
+PostgreSQL a generated tsvector column (facet tokens weighted D) with a GIN index.
 """
 
 from __future__ import annotations
@@ -20,19 +21,24 @@ branch_labels = None
 depends_on = None
 
 _SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE search_fts USING fts5(terms, content='search_entries', "
+    "CREATE VIRTUAL TABLE search_fts USING fts5(terms, facet_terms, content='search_entries', "
     "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER search_entries_ai AFTER INSERT ON search_entries BEGIN "
-    "INSERT INTO search_fts(rowid, terms) VALUES (new.id, new.terms); END",
+    "INSERT INTO search_fts(rowid, terms, facet_terms) "
+    "VALUES (new.id, new.terms, new.facet_terms); END",
     "CREATE TRIGGER search_entries_ad AFTER DELETE ON search_entries BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, terms) VALUES ('delete', old.id, old.terms); END",
-    "CREATE TRIGGER search_entries_au AFTER UPDATE OF terms ON search_entries BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, terms) VALUES ('delete', old.id, old.terms); "
-    "INSERT INTO search_fts(rowid, terms) VALUES (new.id, new.terms); END",
+    "INSERT INTO search_fts(search_fts, rowid, terms, facet_terms) "
+    "VALUES ('delete', old.id, old.terms, old.facet_terms); END",
+    "CREATE TRIGGER search_entries_au AFTER UPDATE OF terms, facet_terms ON search_entries "
+    "BEGIN INSERT INTO search_fts(search_fts, rowid, terms, facet_terms) "
+    "VALUES ('delete', old.id, old.terms, old.facet_terms); "
+    "INSERT INTO search_fts(rowid, terms, facet_terms) "
+    "VALUES (new.id, new.terms, new.facet_terms); END",
 ]
 _POSTGRESQL_FTS = [
-    "ALTER TABLE search_entries ADD COLUMN tsv tsvector "
-    "GENERATED ALWAYS AS (to_tsvector('simple', terms)) STORED",
+    "ALTER TABLE search_entries ADD COLUMN tsv tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('simple', terms), 'A') || "
+    "setweight(to_tsvector('simple', facet_terms), 'D')) STORED",
     "CREATE INDEX ix_search_entries_tsv ON search_entries USING gin (tsv)",
 ]
 
@@ -53,6 +59,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=8), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("terms", sa.Text(), nullable=False),
+        sa.Column("facet_terms", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["document_id"], ["documents.id"], name=op.f("fk_search_entries_document_id_documents")

@@ -149,3 +149,22 @@ def test_index_entry_is_an_idempotent_upsert_and_delete_removes_it(bare_rt: Runt
 def test_an_entry_needs_a_document_or_a_record(bare_rt: Runtime) -> None:
     with transaction(bare_rt.sessions) as s, pytest.raises(ValueError, match="document_id"):
         index_entry(s, IndexEntry(title="t", text="x", kind="agreement"))
+
+
+def test_past_the_rank_window_the_newest_come_first_and_paging_covers_all(
+    corpus_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with transaction(corpus_rt.read_sessions) as s:
+        everything = found(s, "gmina")
+    monkeypatch.setattr("workflow.search.query.RANK_WINDOW", 7)
+    pages = []
+    with transaction(corpus_rt.read_sessions) as s:
+        for offset in range(0, len(everything) + 5, 5):
+            pages.append(search(s, "gmina", limit=5, offset=offset, actor=None))
+    ids = [(r.archive_record_id or 0) - 1 for p in pages for r in p.results]
+    assert len(ids) == len(set(ids)) and set(ids) == everything  # no gap, no repeat
+    assert all(p.total == len(everything) for p in pages)
+    newest = sorted(everything)[-7:]
+    assert sorted(ids[:7]) == newest  # the window first, ranked...
+    first = [r.score for p in pages for r in p.results][:7]
+    assert first == sorted(first, reverse=True)

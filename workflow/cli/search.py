@@ -84,14 +84,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 def _search(
     settings: Settings, query: str, filters: dict[str, list[str]], limit: int, offset: int
 ) -> SearchPage:
-    from workflow.db import transaction
     from workflow.runtime import build_runtime
-    from workflow.search.query import search
+    from workflow.search.query import search_in
 
     rt = build_runtime(settings)
     try:
-        with transaction(rt.read_sessions) as session:
-            return search(session, query, filters, limit=limit, offset=offset, actor=None)
+        return search_in(rt, query, filters, limit=limit, offset=offset, actor=None, facets=False)
     finally:
         rt.close()
 

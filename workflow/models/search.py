@@ -1,14 +1,16 @@
 """The full-text index: one entry per indexed document or archive record, its filter values.
 
 An entry holds the original text (for snippets) and its index terms (``terms``, from
-``workflow.polish.lemmas``). The full-text part is not mapped here, it lives beside the
-table (migration 0008): on SQLite an external-content FTS5 table ``search_fts`` over
-``terms`` (rowid = entry id), kept in step by triggers; on PostgreSQL a generated column
-``search_entries.tsv = to_tsvector('simple', terms)`` with a GIN index. Both are derived
-from ``terms`` by the database, so writing an entry is all ``workflow.search`` does.
+``workflow.polish.lemmas``) and a token per filter value (``facet_terms``). The full-text
+part is not mapped here, it lives beside the table (migration 0008): on SQLite an
+external-content FTS5 table ``search_fts(terms, facet_terms)`` (rowid = entry id), kept in
+step by triggers; on PostgreSQL a generated column ``search_entries.tsv``, ``terms`` with
+weight A and ``facet_terms`` with weight D (``to_tsvector('simple', ...)``), and a GIN
+index. Both are derived by the database, so writing an entry is all ``workflow.search``
+does.
 
-Filters live in ``search_values`` (facet, value), several per entry for the multi-valued
-ones (parties, signatories), so that filtering and facet counts are one mechanism.
+Filter values also live in ``search_values`` (facet, value), several per entry for the
+multi-valued ones (parties, signatories): what the facet counts group by.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class SearchEntry(Base):
     """The original text indexed (title, parties, signatories, text of every version)."""
     terms: Mapped[str] = mapped_column(Text)
     """The index terms of ``body``, space-separated (what FTS5 and the tsvector hold)."""
+    facet_terms: Mapped[str] = mapped_column(Text, default="")
+    """One token per filter value (``workflow.search.index.facet_token``), indexed beside
+    ``terms`` with no weight in the ranking: filters are part of the full-text match."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     values: Mapped[list[SearchValue]] = relationship(

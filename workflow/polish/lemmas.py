@@ -40,7 +40,7 @@ FORM = "qx"
 """Prefix of an original-form term ("Rybniku" -> ``qxrybniku``)."""
 
 _WORD = re.compile(r"[^\W_]+")
-_SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
+_SENTENCE_END = frozenset(".!?:;\n")
 #: Qualifiers of readings that a query word should not be taken for.
 _RARE = frozenset({"przest.", "rzad.", "daw."})
 _FOLD = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "đ": "d", "ß": "ss"})
@@ -67,6 +67,7 @@ class Reading:
     known: bool
 
 
+@lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """Lowercase, without diacritics, "ł" as "l": "Łódź" -> "lodz"."""
     decomposed = unicodedata.normalize("NFKD", word.translate(_FOLD).casefold())
@@ -85,11 +86,15 @@ def morfeusz() -> Any:
 
 
 def tokens(text: str) -> Iterator[Token]:
-    """The words of ``text`` (runs of letters and digits) with offsets."""
+    """The words of ``text`` (runs of letters and digits) with offsets; ``sentence_start``
+    when only spaces and a sentence's end (or nothing) come before."""
+    previous = 0
     for match in _WORD.finditer(text):
-        before = text[max(0, match.start() - 3) : match.start()]
-        first = match.start() == 0 or bool(_SENTENCE_END.search(before))
-        yield Token(match.group(), match.start(), match.end(), first)
+        start = match.start()
+        gap = text[previous:start]
+        first = previous == 0 or not _SENTENCE_END.isdisjoint(gap)
+        previous = match.end()
+        yield Token(match.group(), start, previous, first)
 
 
 @lru_cache(maxsize=65536)
@@ -117,20 +122,25 @@ def _lemma_term(reading: Reading) -> str:
     return (PROPER if reading.proper else "") + fold(reading.lemma).replace("-", "")
 
 
-def word_index_terms(token: Token) -> set[str]:
+def word_index_terms(token: Token) -> frozenset[str]:
     """The terms a word of a document is indexed under."""
-    found = readings(token.word)
-    terms = {FORM + fold(token.word).replace("-", "")}
-    capital = token.word[:1].isupper()
+    return _word_terms(token.word, token.sentence_start)
+
+
+@lru_cache(maxsize=65536)
+def _word_terms(word: str, sentence_start: bool) -> frozenset[str]:
+    found = readings(word)
+    terms = {FORM + fold(word).replace("-", "")}
+    capital = word[:1].isupper()
     proper = [r for r in found if r.proper]
     common = [r for r in found if not r.proper]
     if capital and proper:
         terms.update(_lemma_term(r) for r in proper)
-        if token.sentence_start or not found[0].known:
+        if sentence_start or not found[0].known:
             terms.update(_lemma_term(r) for r in common)
     else:
         terms.update(_lemma_term(r) for r in common or found)
-    return terms
+    return frozenset(terms)
 
 
 def index_terms(text: str) -> list[str]:

@@ -16,6 +16,7 @@ Every write is idempotent: indexing the same thing twice leaves the same row.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -111,6 +112,7 @@ def index_entry(session: Session, entry: IndexEntry) -> int:
     row.terms = index_text(row.body)
     row.updated_at = utcnow()
     wanted = sorted(set(facet_values(entry)))
+    row.facet_terms = " ".join(facet_token(f, v) for f, v in wanted)
     have = sorted((v.facet, v.value) for v in row.values)
     if wanted != have:
         row.values.clear()
@@ -149,6 +151,13 @@ def entry_body(entry: IndexEntry) -> str:
     """The text indexed and shown in snippets: title, parties, signatories, then the text."""
     head = [entry.title, *(p.name for p in entry.parties), *entry.signatories]
     return "\n".join(line for line in [*head, entry.text] if line and line.strip())
+
+
+def facet_token(facet: str, value: str) -> str:
+    """The full-text token of a filter value: ``zz`` + the facet + 20 hex digits of the
+    value's sha256 (letters and digits only, so any engine keeps it whole; no word of a
+    text is ever one of these)."""
+    return f"zz{facet}{hashlib.sha256(value.encode()).hexdigest()[:20]}"
 
 
 def facet_values(entry: IndexEntry) -> Iterator[tuple[str, str]]:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVarTuple
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Float, Integer, Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
@@ -27,12 +28,20 @@ from workflow.models import Document
 from workflow.models.search import SearchEntry, SearchValue
 from workflow.polish.lemmas import query_terms
 from workflow.runtime import Runtime
-from workflow.search.index import FACETS
+from workflow.search.index import FACETS, facet_token
 from workflow.search.snippets import snippet
+
+Ts = TypeVarTuple("Ts")
 
 MAX_QUERY_LENGTH = 500
 """Longer queries are refused (422): nobody types more, and each word costs a lookup."""
 MAX_LIMIT = 100
+RANK_WINDOW = 10_000
+"""Of more matches than this, the newest RANK_WINDOW (by entry id) are ranked first and the
+older ones after them, ranked among themselves: ranking costs about a microsecond a match,
+and a query matching that many entries is made of words so common that their rank says
+little (FTS5's bm25 gives a word in over half the entries almost no weight). ``total`` and
+the facets count every match."""
 MAX_WORDS = 32
 """Words beyond this are ignored (a 500-character query of one-letter words)."""
 
@@ -61,6 +70,20 @@ class SearchPage:
     """facet -> value -> number of matching entries (all filters applied)."""
 
 
+@dataclass(frozen=True)
+class Criteria:
+    """What an entry must hold: a term of every group of ``words`` (a query word's terms)
+    and a token of every group of ``filters`` (the accepted values of one filter)."""
+
+    words: Sequence[frozenset[str]]
+    filters: Sequence[frozenset[str]]
+
+
+def criteria(groups: Sequence[frozenset[str]], filters: Mapping[str, Sequence[str]]) -> Criteria:
+    tokens = [frozenset(facet_token(f, v) for v in values) for f, values in filters.items()]
+    return Criteria(groups, tokens)
+
+
 def check_query(query: str) -> None:
     """InvalidInput (422) for a query over :data:`MAX_QUERY_LENGTH` characters."""
     if len(query) > MAX_QUERY_LENGTH:
@@ -84,10 +107,12 @@ def search(
     limit: int = 20,
     offset: int = 0,
     actor: Actor | None,
+    facets: bool = True,
 ) -> SearchPage:
     """The entries matching ``query`` and ``filters`` (facet -> accepted values; values of
     one facet ORed, facets ANDed) that ``actor`` may see (None: the system, sees all),
-    best first; ``total`` and ``facets`` count every match, not just this page.
+    best first; ``total`` and ``facets`` count every match, not just this page
+    (``facets=False``: no counts per value, for callers that show none, such as the CLI).
     A query with no words matches nothing."""
     check_query(query)
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
@@ -97,25 +122,24 @@ def search(
     groups = query_terms(query)[:MAX_WORDS]
     if not groups:
         return SearchPage(query, 0, [], {})
-    matches = _matches(session, groups)
-    where = _conditions(filters, actor)
-    rows = session.execute(
-        select(SearchEntry, matches.c.score)
-        .join(matches, matches.c.entry_id == SearchEntry.id)
-        .where(*where)
-        .order_by(matches.c.score.desc(), SearchEntry.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    total = session.scalar(
-        select(func.count())
-        .select_from(SearchEntry)
-        .join(matches, matches.c.entry_id == SearchEntry.id)
-        .where(*where)
-    )
+    wanted = criteria(groups, filters)
+    found = _matches(session, wanted, ranked=False)
+    total = session.scalar(_restrict(select(func.count()), found, actor)) or 0
+    cutoff = None
+    if total > RANK_WINDOW:  # rank the newest RANK_WINDOW matches first (see RANK_WINDOW)
+        cutoff = session.scalar(
+            _restrict(select(found.c.entry_id), found, actor)
+            .order_by(found.c.entry_id.desc())
+            .offset(RANK_WINDOW - 1)
+            .limit(1)
+        )
+    best = _ranked_page(session, wanted, actor, cutoff, limit=limit, offset=offset)
+    ids = [i for i, _ in best]
+    loaded = {e.id: e for e in session.scalars(select(SearchEntry).where(SearchEntry.id.in_(ids)))}
     terms = frozenset().union(*groups)
-    results = [_result(entry, float(score), terms) for entry, score in rows]
-    return SearchPage(query, total or 0, results, _facets(session, matches, where))
+    results = [_result(loaded[i], float(score), terms) for i, score in best if i in loaded]
+    counts = _facets(session, found, actor) if facets else {}
+    return SearchPage(query, total, results, counts)
 
 
 def search_in(
@@ -126,10 +150,13 @@ def search_in(
     limit: int = 20,
     offset: int = 0,
     actor: Actor | None,
+    facets: bool = True,
 ) -> SearchPage:
     """:func:`search` in a read transaction of its own (for the API and the CLI)."""
     with transaction(rt.read_sessions) as session:
-        return search(session, query, filters, limit=limit, offset=offset, actor=actor)
+        return search(
+            session, query, filters, limit=limit, offset=offset, actor=actor, facets=facets
+        )
 
 
 def _result(entry: SearchEntry, score: float, terms: frozenset[str]) -> SearchResult:
@@ -147,35 +174,103 @@ def _result(entry: SearchEntry, score: float, terms: frozenset[str]) -> SearchRe
     )
 
 
-def _matches(session: Session, groups: Sequence[frozenset[str]]) -> Subquery:
-    """(entry_id, score) of the entries holding a term of every group; higher is better."""
-    if session.get_bind().dialect.name == "postgresql":
+def _ranked_page(
+    session: Session,
+    wanted: Criteria,
+    actor: Actor | None,
+    cutoff: int | None,
+    *,
+    limit: int,
+    offset: int,
+) -> list[tuple[int, float]]:
+    """(entry id, score) of one page: best first among the entries from ``cutoff`` on (the
+    newest RANK_WINDOW), then best first among the older ones (None: all at once)."""
+    if cutoff is None:
+        return _best(session, wanted, actor, (None, None), limit, offset)
+    page: list[tuple[int, float]] = []
+    if offset < RANK_WINDOW:
+        page = _best(session, wanted, actor, (cutoff, None), limit, offset)
+    if len(page) < limit and offset + limit > RANK_WINDOW:
+        rest = max(0, offset - RANK_WINDOW)
+        page += _best(session, wanted, actor, (None, cutoff), limit - len(page), rest)
+    return page
+
+
+def _best(
+    session: Session,
+    wanted: Criteria,
+    actor: Actor | None,
+    bounds: tuple[int | None, int | None],
+    limit: int,
+    offset: int,
+) -> list[tuple[int, float]]:
+    ranked = _matches(session, wanted, ranked=True, bounds=bounds)
+    # Ids and scores only: the sort holds two numbers a match, not its text.
+    rows = session.execute(
+        _restrict(select(ranked.c.entry_id, ranked.c.score), ranked, actor)
+        .order_by(ranked.c.score.desc(), ranked.c.entry_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [(int(i), float(score)) for i, score in rows]
+
+
+def _matches(
+    session: Session,
+    wanted: Criteria,
+    *,
+    ranked: bool,
+    bounds: tuple[int | None, int | None] = (None, None),
+) -> Subquery:
+    """(entry_id, score) of the entries meeting ``wanted``, with ids in ``bounds`` (from,
+    before); the score (higher is better) is 0 unless ``ranked``. The filter tokens weigh
+    nothing in the rank."""
+    pg = _postgresql(session)
+    rowid = "e.id" if pg else "rowid"
+    since = "" if bounds[0] is None else f" AND {rowid} >= :since"
+    since += "" if bounds[1] is None else f" AND {rowid} < :before"
+    if pg:
+        groups = [*wanted.words, *wanted.filters]
         tsquery = " & ".join("(" + " | ".join(sorted(g)) + ")" for g in groups)
+        score = "ts_rank('{0, 0, 0, 1}', e.tsv, q.q)" if ranked else "0.0"
         sql = text(
-            "SELECT e.id AS entry_id, ts_rank(e.tsv, q.q) AS score "
-            "FROM search_entries e, to_tsquery('simple', :q) AS q(q) WHERE e.tsv @@ q.q"
+            f"SELECT e.id AS entry_id, {score} AS score "  # noqa: S608  # no user text
+            f"FROM search_entries e, to_tsquery('simple', :q) AS q(q) WHERE e.tsv @@ q.q{since}"
         ).bindparams(q=tsquery)
     else:
-        match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in sorted(g)) + ")" for g in groups)
+        match = "terms : (" + _fts_and(wanted.words) + ")"
+        if wanted.filters:
+            match += " AND facet_terms : (" + _fts_and(wanted.filters) + ")"
+        score = "-bm25(search_fts, 1.0, 0.0)" if ranked else "0.0"
         sql = text(
-            "SELECT rowid AS entry_id, -bm25(search_fts) AS score "
-            "FROM search_fts WHERE search_fts MATCH :q"
+            f"SELECT rowid AS entry_id, {score} AS score "  # noqa: S608  # no user text
+            f"FROM search_fts WHERE search_fts MATCH :q{since}"
         ).bindparams(q=match)
+    if bounds[0] is not None:
+        sql = sql.bindparams(since=bounds[0])
+    if bounds[1] is not None:
+        sql = sql.bindparams(before=bounds[1])
     return sql.columns(entry_id=Integer, score=Float).subquery("matches")
 
 
-def _conditions(
-    filters: Mapping[str, Sequence[str]], actor: Actor | None
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    for facet, values in filters.items():
-        having = select(SearchValue.entry_id).where(
-            SearchValue.facet == facet, SearchValue.value.in_(list(values))
-        )
-        conditions.append(SearchEntry.id.in_(having))
+def _fts_and(groups: Sequence[frozenset[str]]) -> str:
+    """FTS5: every group, any term of a group (terms are letters and digits only)."""
+    return " AND ".join("(" + " OR ".join(f'"{t}"' for t in sorted(g)) + ")" for g in groups)
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _restrict(query: Select[*Ts], matches: Subquery, actor: Actor | None) -> Select[*Ts]:
+    """``query`` over ``matches`` kept to the entries ``actor`` may see (the filters are in
+    the match itself); the entries table is joined only for the visibility rule."""
+    query = query.select_from(matches)
     if actor is not None:
-        conditions.append(visible_entries_clause(actor))
-    return conditions
+        query = query.join(SearchEntry, SearchEntry.id == matches.c.entry_id).where(
+            visible_entries_clause(actor)
+        )
+    return query
 
 
 def visible_entries_clause(actor: Actor) -> ColumnElement[bool]:
@@ -190,15 +285,12 @@ def visible_entries_clause(actor: Actor) -> ColumnElement[bool]:
     )
 
 
-def _facets(
-    session: Session, matches: Subquery, where: Sequence[ColumnElement[bool]]
-) -> dict[str, dict[str, int]]:
+def _facets(session: Session, matches: Subquery, actor: Actor | None) -> dict[str, dict[str, int]]:
+    counted = select(SearchValue.facet, SearchValue.value, func.count()).join(
+        SearchValue, SearchValue.entry_id == matches.c.entry_id
+    )
     rows = session.execute(
-        select(SearchValue.facet, SearchValue.value, func.count())
-        .join(SearchEntry, SearchEntry.id == SearchValue.entry_id)
-        .join(matches, matches.c.entry_id == SearchEntry.id)
-        .where(*where)
-        .group_by(SearchValue.facet, SearchValue.value)
+        _restrict(counted, matches, actor).group_by(SearchValue.facet, SearchValue.value)
     ).all()
     out: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
     for facet, value, count in sorted(rows, key=lambda r: (r[0], -r[2], r[1])):
