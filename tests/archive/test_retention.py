@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -55,7 +55,7 @@ def test_a_due_record_is_disposed_of_by_two_people_and_its_file_removed(
     due = archive_pdf(rt, demo, archivist, plain_pdf("stara"), **_past())
     archive_pdf(rt, demo, archivist, plain_pdf("nowa"))  # B10 from 2026: not due
     archive_pdf(rt, demo, archivist, plain_pdf("a"), **_past(category="A", retention_years=None))
-    today = datetime.now(UTC).date()
+    today = retention.today()
     assert [r["id"] for r in list_records(rt, actor=archivist, due_on=today)] == [due]
 
     proposal = retention.propose(rt, actor=archivist, record_id=due, reason="upływ okresu")

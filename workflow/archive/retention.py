@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from workflow.runtime import Runtime
 from workflow.storage.blobs import FileBlobStore
 from workflow.storage.database import DatabaseBlobStore
 
+WARSAW = ZoneInfo("Europe/Warsaw")
 _OPEN = ("proposed", "approved")
 _REASON_LIMIT = 2000
 _CONSENT_LIMIT = 200
@@ -87,7 +89,7 @@ def propose(
     consent = (consent or "").strip() or None
     with transaction(rt.sessions) as session:
         record = load_record(session, actor, record_id)
-        check_disposable(record, _today())
+        check_disposable(record, today())
         if record.category == "BE" and consent is None:
             raise InvalidInput(
                 "state_archive_consent", ErrorCode.DISPOSAL_CONSENT_REQUIRED, record_id=record.id
@@ -129,7 +131,7 @@ def _decide(rt: Runtime, actor: Actor, disposal_id: int, *, approved: bool) -> d
         if disposal.proposed_by_id == actor.user_id:
             raise NotPermitted(ErrorCode.DISPOSAL_SAME_PERSON)
         if approved:
-            check_disposable(record, _today())
+            check_disposable(record, today())
         disposal.state = "approved" if approved else "rejected"
         disposal.approved_by_id, disposal.approved_at = actor.user_id, datetime.now(UTC)
         session.flush()
@@ -142,7 +144,7 @@ def execute(rt: Runtime, *, actor: Actor, disposal_id: int) -> dict[str, Any]:
     """Dispose of the record of an approved disposal: marked disposed, its PDF removed."""
     with transaction(rt.sessions) as session:
         disposal, record = _load(session, actor, disposal_id, expected="approved")
-        check_disposable(record, _today())
+        check_disposable(record, today())
         now = datetime.now(UTC)
         record.disposed_at = now
         disposal.state = "executed"
@@ -252,5 +254,6 @@ def _text(field: str, value: str | None, limit: int, required: ErrorCode) -> str
     return text
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+def today() -> date:
+    """Today in Poland: retention ends at the start of 1 January, Warsaw time."""
+    return datetime.now(WARSAW).date()

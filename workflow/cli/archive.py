@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from workflow.cli.output import Exit
@@ -99,10 +98,11 @@ def print_verify_report(report: VerifyReport) -> int:
 
 def _cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     from workflow.archive.records import list_records
+    from workflow.archive.retention import today
 
     rt = _runtime(settings)
     try:
-        due = datetime.now(UTC).date() if args.due else None
+        due = today() if args.due else None
         records = list_records(rt, actor=_actor(rt, args.as_email), due_on=due, limit=args.limit)
     finally:
         rt.close()

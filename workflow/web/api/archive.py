@@ -7,7 +7,7 @@ its sha256 (changed: 409, missing or disposed of: 404).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -86,7 +86,7 @@ def list_archive(
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> list[dict[str, Any]]:
-    today = datetime.now(UTC).date() if due else None
+    today = retention.today() if due else None
     return records.list_records(rt, actor=actor, due_on=today, limit=limit, offset=offset)
 
 
