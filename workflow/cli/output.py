@@ -59,10 +59,10 @@ class Exit(IntEnum):
 
 EXIT_CODES_HELP = """\
 exit codes:
-  0  done (verify: valid; audit verify: chain intact)
+  0  done (verify: valid; audit verify: chain intact; archive verify: intact)
   1  the check failed (verify: not valid; audit verify: chain broken;
-     timestamps renew: some documents not renewed; archive import DIR:
-     some files failed)
+     archive verify: problems found; timestamps renew: some documents not
+     renewed; archive import DIR: some files failed)
   2  refused: wrong arguments, configuration or input (missing or unreadable
      file, a PDF that cannot be read, invalid data)
   3  a service did not answer (TSA, OCSP/CRL, remote signer, LibreOffice):
