@@ -23,6 +23,7 @@ from workflow.demo.data import DemoIds
 from workflow.errors import ErrorCode, NotFound
 from workflow.identity.actors import Actor
 from workflow.models import ArchiveRecord, BlobContent
+from workflow.models.search import SearchEntry
 from workflow.runtime import Runtime, build_runtime
 from workflow.storage.database import DatabaseBlobStore
 
@@ -91,6 +92,10 @@ def test_disposal_with_the_blob_store_in_the_database(
         retention.approve(db_rt, actor=second, disposal_id=proposal["id"])
         retention.execute(db_rt, actor=me, disposal_id=proposal["id"])
         with transaction(db_rt.read_sessions) as s:
+            found = s.scalars(
+                select(SearchEntry.id).where(SearchEntry.archive_record_id == record_id)
+            )
+            assert found.all() == []  # the import is no longer found by search
             record = s.get(ArchiveRecord, record_id)
             assert record is not None and record.disposed_at is not None
             sha = record.pdf_sha256

@@ -5,7 +5,8 @@ not under legal hold, not disposed already.
 
 A disposal is proposed (with a reason; for BE with the state archive's consent reference),
 approved or rejected by *another* archivist or administrator, then executed: the record
-is marked disposed and its PDF removed from the store; the row, its disposal (who
+is marked disposed, its PDF removed from the store (and an imported record's search
+entry; an archived workflow document stays findable as a document); the row, its disposal (who
 proposed, approved and executed, when, the sha256 and title) and the audit records stay.
 Every step re-checks the rules, since a legal hold may come at any time; a held or
 category-A record is refused at each step, and the database refuses to mark one disposed
@@ -33,6 +34,7 @@ from workflow.errors import ErrorCode, GuardRefused, InvalidInput, NotFound, Not
 from workflow.identity.actors import Actor
 from workflow.models import ArchiveRecord, BlobContent, Disposal
 from workflow.runtime import Runtime
+from workflow.search.index import delete_entry
 from workflow.storage.blobs import FileBlobStore
 from workflow.storage.database import DatabaseBlobStore
 
@@ -151,6 +153,8 @@ def execute(rt: Runtime, *, actor: Actor, disposal_id: int) -> dict[str, Any]:
         disposal.executed_by_id, disposal.executed_at = actor.user_id, now
         session.flush()  # the triggers of migration 0009 check the record here too
         _remove_file(session, rt, record.pdf_sha256)
+        if record.document_id is None:  # an import: nothing of it is left to find
+            delete_entry(session, archive_record_id=record.id)
         _audit(session, actor, record, disposal, "archive.disposed")
         return disposal_data(disposal)
 
