@@ -23,7 +23,7 @@ def snippet(body: str, terms: frozenset[str], *, window: int = WINDOW) -> str:
         if index >= SCAN_LIMIT:
             break
         words.append(token)
-        if word_index_terms(token) & terms:
+        if _terms(token) & terms:
             hits.append(index)
             if len(words) >= hits[0] + window:
                 break
@@ -49,6 +49,13 @@ def snippet(body: str, terms: frozenset[str], *, window: int = WINDOW) -> str:
     if start + len(chosen) < len(words) or end + 1 < len(body):
         parts.append(" …")
     return "".join(parts)
+
+
+def _terms(token: Token) -> frozenset[str]:
+    # Where a sentence starts matters for capitalised words only: one cache entry otherwise.
+    if token.sentence_start and not token.word[:1].isupper():
+        token = Token(token.word, token.start, token.end, False)
+    return word_index_terms(token)
 
 
 def _flat(gap: str) -> str:
