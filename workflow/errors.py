@@ -175,6 +175,7 @@ class ErrorCode(StrEnum):
     # review
     EDIT_BY_PATCH = "edit_by_patch"
     SIGN_BY_SIGNING_STEPS = "sign_by_signing_steps"
+    ARCHIVE_BY_ARCHIVE_STEP = "archive_by_archive_step"
 
     # template schema
     SCHEMA_ENTRY_NOT_OBJECT = "schema_entry_not_object"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tests.jobs.outbox_helpers import audit_actions, entries, run_jobs
 from tests.letters import rybnik_letter
 from workflow import outbox
+from workflow.archive.archiving import archive_with_view
 from workflow.demo.data import DemoIds
 from workflow.documents.drafting import edit_document
 from workflow.documents.reading import get_document
@@ -93,7 +94,7 @@ def test_each_committed_change_leaves_exactly_its_declared_effects(
     )  # fmt: skip
     assert doc.status == Status.SIGNED
     assert new_effects() == [Effect.NOTIFY_ALL_SIGNED, Effect.INDEX_DOCUMENT]
-    doc = transition(rt, actor=actors["archiwista"], document_id=doc.id, action="archive")
+    doc = archive_with_view(rt, actor=actors["archiwista"], document_id=doc.id).document
     assert new_effects() == list(effects_of(Action.ARCHIVE, doc.status))
 
 

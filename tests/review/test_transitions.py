@@ -23,7 +23,7 @@ from workflow.errors import (
     TransitionNotAllowed,
 )
 from workflow.identity.actors import Actor, hash_password, load_actor
-from workflow.models import Approval, Membership, User
+from workflow.models import Approval, Document, Membership, User
 from workflow.review.transitions import available_actions, transition
 from workflow.runtime import Runtime
 from workflow.states import Action, Refusal, Role, Status
@@ -225,3 +225,19 @@ def test_a_converter_timeout_fails_cleanly_and_changes_nothing(
     assert transition(rt, actor=actors["autor"], document_id=doc.id, action="submit").status == (
         Status.IN_REVIEW
     )
+
+
+def test_archiving_without_its_archive_record_is_refused(
+    rt: Runtime, actors: dict[str, Actor], demo: DemoIds
+) -> None:
+    """The ARCHIVE row of the table is taken only through workflow.archive, which writes
+    the write-once record in the same transaction; a bare transition changes nothing."""
+    from tests.archive.helpers import signed_letter
+
+    doc_id = signed_letter(rt, actors, demo)
+    with pytest.raises(InvalidInput) as exc:
+        transition(rt, actor=actors["archiwista"], document_id=doc_id, action="archive")
+    assert exc.value.code == ErrorCode.ARCHIVE_BY_ARCHIVE_STEP
+    with rt.read_sessions() as session:
+        doc = session.get(Document, doc_id)
+        assert doc is not None and doc.status == Status.SIGNED

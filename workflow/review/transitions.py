@@ -84,6 +84,11 @@ def transition(
         if seen != doc.lock_version:
             raise ConflictingChange(ErrorCode.DOCUMENT_CHANGED, reference=doc.reference)
         check_transition(session, actor, doc, t, reason=reason)
+        if action == Action.ARCHIVE and within is None:
+            # An archived document without its write-once archive record would be a record
+            # that was never kept: archiving goes through workflow.archive, which writes
+            # the record in this transaction (``within``).
+            raise InvalidInput("action", ErrorCode.ARCHIVE_BY_ARCHIVE_STEP, action=action)
         was = doc.status
         version = doc.versions[-1]
         move_status(session, doc, target=t.target, seen=seen)
