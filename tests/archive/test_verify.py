@@ -97,3 +97,30 @@ def test_the_command_exits_0_when_intact_and_1_naming_each_record_otherwise(
     assert cli_main(["archive", "verify"]) == 1
     out = capsys.readouterr().out
     assert f"record {record_id}" in out and "Umowa CLI" in out and "missing" in out
+
+
+def test_the_weekly_job_records_each_problem_for_the_administrators(
+    rt: Runtime, demo: DemoIds, actors: dict[str, Actor]
+) -> None:
+    from workflow.jobs.handlers.checks import latest_checks, verify_archive_holdings
+    from workflow.jobs.registry import spec_of
+
+    if not isinstance(rt.blobs, FileBlobStore):
+        pytest.skip("the filesystem store")
+    archivist = actors["archiwista"]
+    kept = archive_pdf(rt, demo, archivist, plain_pdf("zostaje"), title="Zostaje")
+    lost = archive_pdf(rt, demo, archivist, plain_pdf("zginie"), title="Zginie")
+    assert verify_archive_holdings(rt).ok
+    _path(rt, _pdf_sha(rt, lost)).unlink()
+
+    assert not verify_archive_holdings(rt).ok
+    (check,) = [
+        c for c in latest_checks(rt, actor=actors["prezes"]) if c.check == "archive.verified"
+    ]
+    assert check.result["ok"] is False and check.result["checked"] == 2
+    assert check.result["problem_count"] == 1
+    assert [(p["record_id"], p["kind"]) for p in check.result["problems"]] == [
+        (lost, "file_missing")
+    ]
+    assert kept != lost
+    assert spec_of("archive.verify").cron == "0 4 * * 0"

@@ -10,7 +10,9 @@ trail, where :func:`latest_checks` finds it for the administrators of e-Izba
 - ``timestamps.renew`` (daily at 02:00 UTC) -> ``timestamps.renewed`` {renewed, blocked,
   blocked_documents, error}; each renewal also has its own ``document.timestamp_renewed``;
 - ``blobs.gc`` (daily at 03:30 UTC) -> ``storage.gc`` (written by ``collect_garbage`` when
-  it changed something).
+  it changed something);
+- ``archive.verify`` (Sundays at 04:00 UTC) -> ``archive.verified`` {ok, checked, problems,
+  ...}: what ``estrategia archive verify`` does, each problem with its record.
 
 Running one twice only adds a second result: nothing else is done twice.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +30,7 @@ from sqlalchemy import select
 
 from workflow import audit
 from workflow.archive.anchors import verify_anchors
+from workflow.archive.verify import VerifyReport, verify_archive
 from workflow.db import transaction
 from workflow.errors import ErrorCode, NotPermitted
 from workflow.identity.actors import Actor
@@ -43,7 +47,10 @@ log = logging.getLogger(__name__)
 AUDIT_VERIFIED = "audit.verified"
 TIMESTAMPS_RENEWED = "timestamps.renewed"
 STORAGE_GC = "storage.gc"
-CHECK_ACTIONS = (AUDIT_VERIFIED, TIMESTAMPS_RENEWED, STORAGE_GC)
+ARCHIVE_VERIFIED = "archive.verified"
+CHECK_ACTIONS = (AUDIT_VERIFIED, TIMESTAMPS_RENEWED, STORAGE_GC, ARCHIVE_VERIFIED)
+PROBLEMS_RECORDED = 100
+"""The most problems one archive check writes into its audit record (the count is whole)."""
 
 
 @job("audit.verify", retries=0, time_limit_s=3600, cron="0 * * * *")
@@ -59,6 +66,35 @@ def renew_timestamps_job(ctx: JobContext) -> None:
 @job("blobs.gc", retries=1, backoff_s=600.0, time_limit_s=3600, cron="30 3 * * *")
 def collect_garbage_job(ctx: JobContext) -> None:
     collect_garbage(ctx.rt)
+
+
+@job("archive.verify", retries=0, time_limit_s=6 * 3600, cron="0 4 * * 0")
+def verify_archive_job(ctx: JobContext) -> None:
+    verify_archive_holdings(ctx.rt, progress=lambda done, total: ctx.progress(done, total))
+
+
+def verify_archive_holdings(
+    rt: Runtime, *, progress: Callable[[int, int], None] | None = None
+) -> VerifyReport:
+    """``estrategia archive verify`` on a schedule: every archived file re-hashed and its
+    signatures re-validated offline, the audit chain walked; recorded as
+    ``archive.verified`` {ok, checked, problems, problem_count, completed_files,
+    finished_disposals}, each problem with its record."""
+    report = verify_archive(rt, installed_trust(rt.settings), progress=progress)
+    problems = [
+        {"record_id": p.record_id, "document_id": p.document_id, "kind": p.kind,
+         "detail": p.detail}
+        for p in report.problems[:PROBLEMS_RECORDED]
+    ]  # fmt: skip
+    _record(rt, ARCHIVE_VERIFIED, {
+        "ok": report.ok, "checked": report.checked, "problems": problems,
+        "problem_count": len(report.problems), "completed_files": len(report.completed_files),
+        "finished_disposals": list(report.finished_disposals),
+    })  # fmt: skip
+    if not report.ok:
+        log.error("archive check: %d problem(s) in %d record(s)", len(report.problems),
+                  report.checked)  # fmt: skip
+    return report
 
 
 def verify_audit_chain(rt: Runtime) -> audit.ChainReport:
@@ -118,7 +154,8 @@ def _record(rt: Runtime, action: str, payload: dict[str, Any]) -> None:
 @dataclass(frozen=True)
 class CheckResult:
     check: str
-    """The audit action: ``audit.verified``, ``timestamps.renewed``, ``storage.gc``."""
+    """The audit action: ``audit.verified``, ``timestamps.renewed``, ``storage.gc``,
+    ``archive.verified``."""
     seq: int
     recorded_at: datetime
     result: dict[str, Any]
