@@ -219,3 +219,17 @@ def test_scan_waits_for_ocr(rt: Runtime, demo: DemoIds) -> None:
     assert out.text_status == "ocr_pending"
     assert out.needs_ocr
     assert out.signature_status == "unsigned"
+
+
+def test_an_imported_agreement_is_found_by_polish_search(
+    rt: Runtime, demo: DemoIds, actors: dict[str, Actor]
+) -> None:
+    from workflow.search.query import search_in
+
+    out = import_pdf(rt, pdf=text_pdf(), file_name="rybnik.pdf", meta=META, actor=None)
+
+    page = search_in(rt, "Rybnik", {"category": ["B"]}, actor=actors["archiwista"])
+    assert [r.archive_record_id for r in page.results] == [out.record_id]  # "w Rybniku"
+    assert page.results[0].file_name == "rybnik.pdf"
+    nothing = search_in(rt, "Gliwice", actor=actors["archiwista"])
+    assert nothing.results == []
