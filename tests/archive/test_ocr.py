@@ -6,8 +6,10 @@ and a failed OCR ends as ``ocr_failed`` with its reason."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, select
 
 from signatures import validate_pdf
@@ -30,7 +32,7 @@ from workflow.jobs.handlers.ocr import queue_ocr, queue_waiting
 from workflow.models.archive import ArchiveRecord
 from workflow.models.search import SearchEntry
 from workflow.runtime import Runtime
-from workflow.storage.blobs import sha256_hex
+from workflow.storage.blobs import FileBlobStore, sha256_hex
 
 
 def _record(rt: Runtime, record_id: int) -> ArchiveRecord:
@@ -153,3 +155,19 @@ def test_a_signature_stamp_on_a_scan_is_not_a_text_layer(rt: Runtime) -> None:
     assert needs_ocr(found, pages_drawing_text(signed_scan))
     signed_letter = signed_pdf(rt)
     assert not needs_ocr(extract_text(signed_letter), pages_drawing_text(signed_letter))
+
+
+def test_a_scan_whose_file_was_damaged_ends_ocr_failed(rt: Runtime, demo: DemoIds) -> None:
+    if not isinstance(rt.blobs, FileBlobStore):
+        pytest.skip("the filesystem store")
+    scan = scan_pdf()
+    out = import_pdf(rt, pdf=scan, file_name="skan.pdf", meta=None, actor=None)
+    path = rt.blobs.root / out.sha256[:2] / out.sha256[2:]
+    os.chmod(path, 0o600)
+    path.write_bytes(scan[:-10])  # cut short: no longer the archived bytes
+
+    outcome = read_scan(rt, out.record_id, timeout_s=60, last_attempt=True)
+
+    assert outcome.status == "ocr_failed"
+    assert outcome.reason is not None and "cannot be read" in outcome.reason
+    assert _record(rt, out.record_id).text_status == "ocr_failed"

@@ -52,7 +52,7 @@ from workflow.models import AuditRecord
 from workflow.models.archive import ArchiveRecord
 from workflow.runtime import Runtime
 from workflow.search.index import REINDEXERS, IndexEntry, IndexParty, index_entry
-from workflow.storage.blobs import BlobStore
+from workflow.storage.blobs import BlobCorrupted, BlobStore
 
 __all__ = [
     "MIN_PAGE_CHARS",
@@ -301,11 +301,11 @@ def read_scan(rt: Runtime, record_id: int, *, timeout_s: float, last_attempt: bo
         record = session.get(ArchiveRecord, record_id)
         if record is None:
             raise NotFound(ErrorCode.NOT_FOUND, what=f"archive record {record_id}")
-        if record.text_status != "ocr_pending":
+        if record.text_status != "ocr_pending" or record.disposed_at is not None:
             return ScanOutcome(record.text_status)
         sha = record.pdf_sha256
     try:
-        text = ocr_text(rt.blobs.get(sha), timeout_s=timeout_s).text
+        text = ocr_text(_archived_file(rt.blobs, sha), timeout_s=timeout_s).text
     except TextUnavailable as exc:
         if not last_attempt:
             raise
@@ -325,6 +325,15 @@ def read_scan(rt: Runtime, record_id: int, *, timeout_s: float, last_attempt: bo
         assert record is not None  # noqa: S101  # moved above, never deleted (migration 0009)
         index_record(session, rt, record, text)
     return ScanOutcome("ocr_done", chars=len(text))
+
+
+def _archived_file(blobs: BlobStore, sha256: str) -> bytes:
+    """The record's file; one that is damaged or missing cannot be read (``archive
+    verify`` reports it), which ends its OCR like any other failure."""
+    try:
+        return blobs.get(sha256)
+    except (BlobCorrupted, FileNotFoundError) as exc:
+        raise TextUnavailable(f"the archived file cannot be read: {exc}") from exc
 
 
 def _ocr_failed(rt: Runtime, record_id: int, reason: str) -> ScanOutcome:
