@@ -5,6 +5,7 @@ one file given was refused)."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -144,3 +145,24 @@ def test_bad_meta_file_and_an_author_are_refused(
     assert "archivist" in capsys.readouterr().err
     with transaction(cli.read_sessions) as session:
         assert session.scalar(select(func.count()).select_from(ArchiveRecord)) == 0
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_on_a_terminal_only(cli: Runtime, tmp_path: Path) -> None:
+    from workflow.cli.archive_import import import_folder, pdfs_in
+
+    (tmp_path / "a.pdf").write_bytes(text_pdf("Porozumienie pierwsze z Rybnikiem"))
+    (tmp_path / "b.pdf").write_bytes(text_pdf("Porozumienie drugie z Gliwicami"))
+    terminal, pipe = _Terminal(), io.StringIO()
+
+    results = import_folder(cli, pdfs_in(tmp_path), actor=None, lang="en", out=terminal)
+    import_folder(cli, pdfs_in(tmp_path), actor=None, lang="en", out=pipe)
+
+    assert [r.error for r in results] == [None, None]
+    assert "\r[" + "#" * 15 + "." * 15 + "]     1/2  a.pdf" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\n")
+    assert pipe.getvalue() == ""  # a log file or a pipe gets the report, not the bar
