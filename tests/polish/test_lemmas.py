@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 
 import pytest
 
@@ -78,6 +79,10 @@ def test_tokens_keep_the_offsets_of_the_words_as_written() -> None:
 def test_any_query_gives_only_plain_terms(query: str) -> None:
     for group in query_terms(query):
         assert group and all(t.isalnum() for t in group), group
+
+
+def test_a_decomposed_query_is_read_as_composed() -> None:
+    assert query_terms(unicodedata.normalize("NFD", "Łódź")) == query_terms("Łódź")
 
 
 def test_a_lowercase_query_word_means_the_current_common_word() -> None:

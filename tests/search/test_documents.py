@@ -37,7 +37,8 @@ def test_a_new_document_is_indexed_by_its_job_with_its_filters(
     page = find(rt, "e-strategia Rybnik", None)
     (hit,) = page.results
     assert hit.document_id == doc.id and hit.title == doc.title
-    assert hit.file_name == f"{doc.reference}.pdf" and hit.status == "draft"
+    assert hit.file_name == f"{(doc.reference or '').replace('/', '-')}.pdf"
+    assert hit.status == "draft"
     assert "<mark>" in hit.snippet
     assert page.facets["organisation"] == {"Miasto Rybnik": 1, **_chamber(page)}
     assert page.facets["teryt"] == {"2473011": 1}

@@ -178,7 +178,7 @@ def query_terms(query: str) -> list[frozenset[str]]:
     """One set of alternatives per word of ``query`` (words are ANDed, a set is ORed);
     operators, quotes and punctuation are just separators. Duplicate words are dropped."""
     groups: list[frozenset[str]] = []
-    for token in tokens(query):
+    for token in tokens(unicodedata.normalize("NFC", query)):
         terms = word_query_terms(token.word)
         if terms not in groups:
             groups.append(terms)

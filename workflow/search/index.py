@@ -213,13 +213,18 @@ def document_entry(session: Session, blobs: BlobStore, document_id: int) -> Inde
         archive_record_id=record.id if record is not None else None,
         owner_organisation_id=doc.owner_organisation_id,
         status=doc.status.value,
-        file_name=record.file_name if record is not None else f"{doc.reference or doc.id}.pdf",
+        file_name=record.file_name if record is not None else _pdf_name(doc),
         year=doc.created_at.year,
         jrwa_symbol=record.jrwa_symbol if record is not None else None,
         category=record.category if record is not None else None,
         parties=parties,
         signatories=signatories,
     )
+
+
+def _pdf_name(doc: Document) -> str:
+    """As the document's PDF is downloaded (``documents.rendition.get_file``)."""
+    return (doc.reference or str(doc.id)).replace("/", "-") + ".pdf"
 
 
 def versions_text(blobs: BlobStore, docx_sha256s: Sequence[str]) -> str:
