@@ -29,13 +29,13 @@ from workflow.documents.access import (
     visible_params,
 )
 from workflow.documents.comments import comments_of, threads
-from workflow.documents.reading import audit_of, get_document, list_documents
+from workflow.documents.reading import audit_of, get_document, history, list_documents
 from workflow.identity.actors import Actor, document_roles, visible_documents_clause
 from workflow.models import Document
 from workflow.review import overview
 from workflow.review.overview import document_overview
 from workflow.runtime import Runtime
-from workflow.views import DocumentView
+from workflow.views import DocumentView, VersionView
 from workflow.web import create_app
 
 #: SELECT statements per request, at most (the session check is one of them).
@@ -171,6 +171,11 @@ def test_column_reads_show_what_the_orm_view_shows(
         assert list_documents(rt, actor=actor, limit=200) == reference, who
         for view in reference:
             assert get_document(rt, actor=actor, document_id=view.id) == view, who
+        with transaction(rt.read_sessions) as session:
+            doc = load_visible(session, actors["autor"], doc_id)
+            versions = [VersionView.of(v) for v in doc.versions]
+        assert len(versions) == 3
+        assert history(rt, actor=actors["autor"], document_id=doc_id) == versions
 
 
 def test_overview_shows_the_comments_history_and_actions_of_the_full_reads(

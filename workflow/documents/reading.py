@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from workflow import audit
 from workflow.db import transaction
 from workflow.documents.access import VISIBLE, load_visible, visible_params
-from workflow.documents.shown import document_columns, views_of, visible_view
+from workflow.documents.shown import (
+    document_columns,
+    version_views,
+    views_of,
+    visible_document_row,
+    visible_view,
+)
 from workflow.errors import ErrorCode, NotFound
 from workflow.identity.actors import Actor
 from workflow.models import (
@@ -83,9 +89,11 @@ def list_documents(
 
 
 def history(rt: Runtime, *, actor: Actor, document_id: int) -> list[VersionView]:
+    """Every version with its values, oldest first; NotFound if the actor may not see the
+    document: two queries."""
     with transaction(rt.read_sessions) as session:
-        doc = load_visible(session, actor, document_id)
-        return [VersionView.of(v) for v in doc.versions]
+        visible_document_row(session, actor, document_id)
+        return version_views(session, document_id)
 
 
 def version_of(doc: Document, number: int | None) -> DocumentVersion:

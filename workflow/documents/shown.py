@@ -9,8 +9,11 @@ use-cases that change a document).
     (with its values and whether its PDF is rendered): four queries for any number.
 ``shown_document(session, actor, document_id)``
     One document the actor may see (else NotFound: existence does not leak; the same SQL
-    rule as every list, ``visible_documents_clause``), its versions without their values,
+    rule as every list, ``access.VISIBLE``), its versions (only the newest one's values),
     and the guard context of the transition table for the actor: four queries.
+
+The statements are built once, at import; a request binds their parameters (building and
+keying a statement per request was a good share of a page's CPU under load, bench/web.py).
 """
 
 from __future__ import annotations
@@ -303,6 +306,38 @@ _VERSIONS = (
     .where(DocumentVersion.document_id == bindparam("document_id"))
     .order_by(DocumentVersion.number)
 )
+
+
+_VERSION_VIEWS = (
+    select(
+        DocumentVersion.number,
+        DocumentVersion.field_values,
+        DocumentVersion.docx_sha256,
+        Rendition.sha256.label("pdf_sha256"),
+        DocumentVersion.note,
+        DocumentVersion.created_by_id,
+        DocumentVersion.created_at,
+    )
+    .outerjoin(Rendition, _PDF)
+    .where(DocumentVersion.document_id == bindparam("document_id"))
+    .order_by(DocumentVersion.number)
+)
+
+
+def version_views(session: Session, document_id: int) -> list[VersionView]:
+    """Every version of a document with its values, oldest first: one query."""
+    return [
+        VersionView(
+            r.number,
+            dict(r.field_values),
+            r.docx_sha256,
+            r.pdf_sha256,
+            r.note,
+            r.created_by_id,
+            r.created_at,
+        )
+        for r in session.execute(_VERSION_VIEWS, {"document_id": document_id})
+    ]
 
 
 def version_rows(session: Session, document_id: int) -> list[VersionRow]:

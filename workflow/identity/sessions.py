@@ -6,9 +6,12 @@ absolute end, where it came from (for the admin view) and when and why it was re
 A session is *active* while it is not revoked, before ``expires_at`` (``max_age`` after
 login) and used within ``idle_timeout``.
 
-Checking a request's session is one indexed lookup (the unique ``token_sha256``), joined
-with the user and their memberships: ``resolve`` returns the actor with it, so a revoked
-session, an expired one and a deactivated account are refused on every server at once.
+Checking a request's session is one statement, built once: an indexed lookup (the unique
+``token_sha256``) joined with the user and their memberships, and in the same round trip
+the e-Izba offices that membership of an office extends to. ``resolve`` returns the actor
+with it. Nothing of it is cached between requests: a revoked session (logout, a password
+change, sessions ended everywhere), an expired one, a deactivated account or a changed
+tree of offices counts at once, on every server.
 ``last_seen_at`` moves forward at most once a minute (``TOUCH_INTERVAL``), by a
 conditional UPDATE outside the read, so most requests write nothing.
 
