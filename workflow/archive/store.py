@@ -67,7 +67,10 @@ def signature_status(report: ValidationReport) -> str:
         return "unsigned"
     if report.valid:
         return "valid"
-    if any(s.indication == Indication.FAILED or not s.intact for s in report.signatures):
+    if any(
+        s.indication == Indication.FAILED or not s.intact or s.modifications_permitted is False
+        for s in report.signatures
+    ):  # changed after signing in a way it does not allow: as good as a broken signature
         return "invalid"
     if any(not t.intact for t in report.document_timestamps):
         return "invalid"
