@@ -14,6 +14,7 @@ Its words: ``ui_archive.po``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -43,6 +44,7 @@ from workflow.web.pages.errors import page_router
 from workflow.web.pages.rendering import render_page
 
 router = page_router(tags=["pages"])
+log = logging.getLogger(__name__)
 
 META_FIELDS: Final = ("title", "jrwa_symbol", "category", "retention_years", "case_closed_on")
 IMPORT_FIELDS: Final = (*META_FIELDS, "kind", "party_name", "party_teryt")
@@ -162,6 +164,9 @@ async def import_post(
     except REFUSALS as exc:
         return _import_page(request, form=form, errors=_field_error(exc, lang), status_code=422)
     if outcome.needs_ocr:
-        await run_in_threadpool(queue_ocr, rt, outcome.record_id)
+        try:
+            await run_in_threadpool(queue_ocr, rt, outcome.record_id)
+        except Exception:  # the queue is down: the record is kept; archive.ocr_sweep queues it
+            log.exception("archive record %s: OCR not queued now", outcome.record_id)
     done = "already" if outcome.already_archived else "imported"
     return RedirectResponse(f"/archive/{outcome.record_id}?done={done}", status_code=303)
