@@ -168,3 +168,25 @@ def test_past_the_rank_window_the_newest_come_first_and_paging_covers_all(
     assert sorted(ids[:7]) == newest  # the window first, ranked...
     first = [r.score for p in pages for r in p.results][:7]
     assert first == sorted(first, reverse=True)
+
+
+def test_facets_of_many_matches_count_the_newest_and_say_so(
+    corpus_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with transaction(corpus_rt.read_sessions) as s:
+        everything = found(s, "gmina")
+        exact = search(s, "gmina", actor=None)
+    monkeypatch.setattr("workflow.search.query.FACET_WINDOW", 10)
+    with transaction(corpus_rt.read_sessions) as s:
+        page = search(s, "gmina", actor=None)
+    assert not exact.facets_sampled and sum(exact.facets["year"].values()) == len(everything)
+    assert page.facets_sampled and page.total == len(everything)
+    newest = sorted(everything)[-10:]
+    assert page.facets["year"] == {
+        year: n
+        for year, n in (
+            ("2024", sum(1 for i in newest if i % 2 == 0)),
+            ("2025", sum(1 for i in newest if i % 2)),
+        )
+        if n
+    }

@@ -39,6 +39,8 @@ class SearchOut(Outgoing):
     results: list[SearchResultOut]
     facets: dict[str, dict[str, int]]
     """filter -> value -> number of matches (with the filters given)."""
+    facets_sampled: bool
+    """True: the counts are of the newest 2,000 matches (FACET_WINDOW), not of all."""
 
 
 @router.get("/search", response_model=SearchOut)
