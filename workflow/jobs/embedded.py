@@ -9,7 +9,6 @@ fetching, waits up to ``grace_s`` for running jobs, then aborts them (they are r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -54,5 +53,9 @@ class EmbeddedWorker:
         if task is None or task.done():
             return
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # its shutdown could not reach the database: the server stops anyway
+            log.error("the embedded job worker stopped with an error", exc_info=True)
