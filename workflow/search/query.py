@@ -116,9 +116,10 @@ def search(
 ) -> SearchPage:
     """The entries matching ``query`` and ``filters`` (facet -> accepted values; values of
     one facet ORed, facets ANDed) that ``actor`` may see (None: the system, sees all),
-    best first; ``total`` and ``facets`` count every match, not just this page
-    (``facets=False``: no counts per value, for callers that show none, such as the CLI).
-    A query with no words matches nothing."""
+    best first (of more than RANK_WINDOW matches, the newest RANK_WINDOW first). ``total``
+    counts every match; ``facets`` too, up to FACET_WINDOW matches, then the newest
+    FACET_WINDOW (``facets_sampled``); ``facets=False``: no counts per value, for callers
+    that show none, such as the CLI. A query with no words matches nothing."""
     check_query(query)
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
     check_filters(filters)
