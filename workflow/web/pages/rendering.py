@@ -74,6 +74,7 @@ def environment() -> Environment:
     return env
 
 
+@functools.lru_cache(maxsize=4096)  # the same moments recur on every page of a document
 def format_datetime(value: datetime | None) -> str:
     if value is None:
         return "—"
@@ -104,15 +105,19 @@ def page_context(request: Request) -> dict[str, Any]:
     lang = page_language(request)
     caller = page_caller_or_none(request)
 
+    # Made once per page, not per form: a missing attribute of request.state costs an
+    # exception each time (a tenth of the document page's rendering, py-spy).
+    token = getattr(request.state, "form_csrf_token", None) or (
+        caller.csrf_token if caller is not None else None
+    )
+    field = (
+        Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(token))
+        if token
+        else Markup("")
+    )
+
     def csrf_input() -> Markup:
-        token = getattr(request.state, "form_csrf_token", None) or (
-            caller.csrf_token if caller is not None else None
-        )
-        if not token:
-            return Markup("")
-        return Markup('<input type="hidden" name="{}" value="{}">').format(
-            CSRF_FIELD, escape(token)
-        )
+        return field
 
     return {
         "request": request,
