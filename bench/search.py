@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -217,14 +218,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="estrategia-bench-search-"))
-    results = [measure("sqlite", _settings(tmp / "sqlite", ""), args.entries, args.runs)]
-    cluster = start_cluster()
-    try:
-        cluster.psql("CREATE DATABASE bench_search")
-        url = cluster.url("bench_search")
-        results.append(measure("postgresql", _settings(tmp / "pg", url), args.entries, args.runs))
+    try:  # the SQLite file of 200,000 entries is over a gigabyte: not left behind
+        results = [measure("sqlite", _settings(tmp / "sqlite", ""), args.entries, args.runs)]
+        cluster = start_cluster()
+        try:
+            cluster.psql("CREATE DATABASE bench_search")
+            url = cluster.url("bench_search")
+            pg = measure("postgresql", _settings(tmp / "pg", url), args.entries, args.runs)
+            results.append(pg)
+        finally:
+            stop_cluster(cluster)
     finally:
-        stop_cluster(cluster)
+        shutil.rmtree(tmp, ignore_errors=True)
     count = len(QUERIES) * len(FILTERS) * args.runs
     print(f"{args.entries} entries; {count} queries per case ({len(QUERIES)} queries x "
           f"{len(FILTERS)} filter sets x {args.runs} runs)")  # fmt: skip
