@@ -68,6 +68,11 @@ def test_demo_leaves_a_signed_polish_letter_and_a_verified_trail(
     assert main(["audit", "verify"]) == 0
     assert summary["archive_record"] == 1
     assert main(["archive", "verify"]) == 0  # the archived letter: intact, valid offline
+    capsys.readouterr()
+    assert main(["search", "Rybnik", "--json"]) == 0  # the name as typed finds "Miasta Rybnika"
+    (hit,) = json.loads(capsys.readouterr().out)
+    assert (hit["document_id"], hit["archive_record_id"]) == (1, summary["archive_record"])
+    assert "<mark>Rybnika</mark>" in hit["snippet"]
     assert main(["verify", str(files["signed_pdf"])]) == 0
     poppler = Pdfsig(tmp_path / "pdfsig", files["root_certificate"])
     assert_pdfsig_valid(poppler(files["signed_pdf"].read_bytes()), 2)
