@@ -98,3 +98,13 @@ def test_each_thread_has_its_own_analyser() -> None:
     thread.start()
     thread.join()
     assert other and other[0] is not mine
+
+
+def test_terc_codes_and_their_voivodeships() -> None:
+    from workflow.polish.teryt import is_terc, voivodeship_of
+
+    assert voivodeship_of("2473011") == "śląskie"  # Rybnik, a city with county rights
+    assert voivodeship_of("1465011") == "mazowieckie"  # Warsaw
+    assert voivodeship_of("99") is None and voivodeship_of(None) is None
+    assert all(is_terc(c) for c in ("24", "2473", "2473011", "2412022"))
+    assert not any(is_terc(c) for c in ("99", "247", "2473016", "24730111", "24a3011"))

@@ -19,44 +19,19 @@ from datetime import date
 from typing import Any
 
 from workflow.errors import ErrorCode, InvalidInput
+from workflow.polish.teryt import is_terc, voivodeship_of
 
 CATEGORIES = ("A", "B", "BE", "BC")
 MAX_RETENTION_YEARS = 200
 
-VOIVODESHIPS: dict[str, str] = {
-    "02": "dolnośląskie",
-    "04": "kujawsko-pomorskie",
-    "06": "lubelskie",
-    "08": "lubuskie",
-    "10": "łódzkie",
-    "12": "małopolskie",
-    "14": "mazowieckie",
-    "16": "opolskie",
-    "18": "podkarpackie",
-    "20": "podlaskie",
-    "22": "pomorskie",
-    "24": "śląskie",
-    "26": "świętokrzyskie",
-    "28": "warmińsko-mazurskie",
-    "30": "wielkopolskie",
-    "32": "zachodniopomorskie",
-}
-"""TERYT voivodeship codes (WW) and the voivodeships' names."""
 
-_TERYT = re.compile(r"\d{2}(?:\d{2}(?:\d{2}[1-589])?)?")
-"""TERC: WW (voivodeship), WWPP (county), WWPPGGT (gmina, T its type: 1-5, 8, 9)."""
 _JRWA = re.compile(r"\d{1,4}")
 _TEXT_LIMITS = {"kind": 64, "title": 300, "party": 300, "legal_hold_reason": 500}
 
 
-def voivodeship_of(teryt: str | None) -> str | None:
-    """The voivodeship a TERYT code lies in, if the code names one."""
-    return VOIVODESHIPS.get(teryt[:2]) if teryt else None
-
-
 def check_teryt(teryt: str, *, field: str = "teryt") -> str:
     """``teryt`` if it is a TERC code (2, 4 or 7 digits, a real voivodeship), else an error."""
-    if not _TERYT.fullmatch(teryt) or teryt[:2] not in VOIVODESHIPS:
+    if not is_terc(teryt):
         raise InvalidInput(field, ErrorCode.TERYT_INVALID, value=teryt)
     return teryt
 

@@ -29,8 +29,8 @@ from workflow.models import Document, DocumentParty, DocumentSignatory, utcnow
 from workflow.models.archive import ArchiveRecord
 from workflow.models.search import SearchEntry, SearchValue
 from workflow.polish.lemmas import index_text
+from workflow.polish.teryt import voivodeship_of
 from workflow.runtime import Runtime
-from workflow.search.voivodeships import voivodeship_of
 from workflow.storage.blobs import BlobStore
 
 #: The filters an entry can be found by (``search_values.facet``).
