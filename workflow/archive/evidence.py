@@ -44,7 +44,7 @@ from signatures import TrustSettings, UnreadablePdf
 from signatures.keys import load_certificates
 from signatures.longterm import trust_for_document
 from workflow.archive.evidence_report import report_pdf
-from workflow.archive.records import load_record, read_checked
+from workflow.archive.records import load_record, read_checked, record_data
 from workflow.db import transaction
 from workflow.errors import ErrorCode, InvalidInput, NotFound
 from workflow.identity.actors import Actor
@@ -121,30 +121,21 @@ def _pem(certs: tuple[x509.Certificate, ...]) -> bytes:
     return b"".join(pem.armor("CERTIFICATE", c.dump()) for c in certs)
 
 
+_PACKAGE_FIELDS = (
+    "document_id", "source", "kind", "title", "file_name", "pdf_sha256", "size",
+    "signature_status", "pades_level", "jrwa_symbol", "category", "retention_years",
+    "case_closed_on", "retention_ends_on", "legal_hold", "archived_at",
+)  # fmt: skip
+"""What ``metadane.json`` says of the record: ``records.record_data`` without the ids of
+people and offices, which mean nothing outside this installation."""
+
+
 def _metadata(record: ArchiveRecord) -> dict[str, Any]:
+    data = record_data(record)
     return {
-        "record_id": record.id,
-        "document_id": record.document_id,
-        "source": record.source,
-        "kind": record.kind,
-        "title": record.title,
-        "file_name": record.file_name,
-        "pdf_sha256": record.pdf_sha256,
-        "size": record.size,
-        "signature_status": record.signature_status,
-        "pades_level": record.pades_level,
-        "jrwa_symbol": record.jrwa_symbol,
-        "category": record.category,
-        "retention_years": record.retention_years,
-        "case_closed_on": record.case_closed_on.isoformat(),
-        "retention_ends_on": record.retention_ends_on.isoformat()
-        if record.retention_ends_on
-        else None,
-        "legal_hold": record.legal_hold,
-        "archived_at": record.archived_at.isoformat(),
-        "parties": [
-            {"name": p.name, "teryt": p.teryt, "voivodeship": p.voivodeship} for p in record.parties
-        ],
+        "record_id": data["id"],
+        **{k: data[k] for k in _PACKAGE_FIELDS},
+        "parties": [{k: p[k] for k in ("name", "teryt", "voivodeship")} for p in data["parties"]],
     }
 
 
