@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 PAGES = (
     (
@@ -61,3 +62,23 @@ def make_sample_pdf(pages: tuple[str, ...] = PAGES) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def signed_sample(signing_env: Any, level: Any) -> bytes:
+    """The sample letter signed once in its field ``podpis`` by the first signatory of the
+    application's demo PKI (``signing_env``: a ``workflow.signing.trust.SigningEnvironment``),
+    at ``level`` (a ``signatures.PadesLevel``; B-LTA embeds what validation needs)."""
+    from signatures import FieldSpec, prepare_for_signing, sign_pdf
+
+    pki = signing_env.demo_pki
+    assert pki is not None
+    key_id = pki.signatories[0].key_id
+    key = pki.key(key_id)
+    try:
+        return sign_pdf(
+            prepare_for_signing(make_sample_pdf(), [FieldSpec("podpis")]),
+            key=key, field_name="podpis", profile=pki.signatory(key_id).profile(),
+            trust=signing_env.trust, level=level, services=signing_env.services,
+        )  # fmt: skip
+    finally:
+        key.close()

@@ -12,9 +12,9 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from signatures import FieldSpec, PadesLevel, prepare_for_signing, sign_pdf
+from signatures import PadesLevel
 from tests.signatures import hostile
-from tests.signatures.sample import make_sample_pdf
+from tests.signatures.sample import signed_sample
 from tests.web.conftest import API
 from workflow.signing.trust import SigningEnvironment
 
@@ -33,21 +33,7 @@ PROBE = {
 @pytest.fixture(scope="module")
 def signed_letter(signing_env: SigningEnvironment) -> bytes:
     """The sample letter signed once at B-B with the application's demo PKI."""
-    pki = signing_env.demo_pki
-    assert pki is not None
-    key_id = pki.signatories[0].key_id
-    key = pki.key(key_id)
-    try:
-        return sign_pdf(
-            prepare_for_signing(make_sample_pdf(), [FieldSpec("podpis")]),
-            key=key,
-            field_name="podpis",
-            profile=pki.signatory(key_id).profile(),
-            trust=signing_env.trust,
-            level=PadesLevel.B_B,
-        )
-    finally:
-        key.close()
+    return signed_sample(signing_env, PadesLevel.B_B)
 
 
 def _post(client: TestClient, pdf: bytes) -> tuple[int, dict[str, object]]:

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from signatures import FieldSpec, PadesLevel, prepare_for_signing, sign_pdf
+from signatures import PadesLevel
 from tests.archive.helpers import archive_pdf
-from tests.signatures.sample import make_sample_pdf
+from tests.signatures.sample import signed_sample
 from tests.web.pages.conftest import csrf_of
 from workflow.archive import public_check
 from workflow.demo.data import DemoIds
@@ -26,22 +26,7 @@ from workflow.signing.trust import SigningEnvironment
 def signed_letter(signing_env: SigningEnvironment) -> bytes:
     """The sample letter signed at B-LTA with the application's demo PKI: it carries its
     own revocation data, so it validates without reaching any service."""
-    pki = signing_env.demo_pki
-    assert pki is not None
-    key_id = pki.signatories[0].key_id
-    key = pki.key(key_id)
-    try:
-        return sign_pdf(
-            prepare_for_signing(make_sample_pdf(), [FieldSpec("podpis")]),
-            key=key,
-            field_name="podpis",
-            profile=pki.signatory(key_id).profile(),
-            trust=signing_env.trust,
-            level=PadesLevel.B_LTA,
-            services=signing_env.services,
-        )
-    finally:
-        key.close()
+    return signed_sample(signing_env, PadesLevel.B_LTA)
 
 
 def _check(client: TestClient, pdf: bytes, *, name: str = "umowa.pdf") -> tuple[int, str]:
