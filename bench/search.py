@@ -48,10 +48,10 @@ from workflow.db import transaction  # noqa: E402
 from workflow.migrate import upgrade  # noqa: E402
 from workflow.models.search import SearchEntry, SearchValue  # noqa: E402
 from workflow.polish.lemmas import index_text  # noqa: E402
+from workflow.polish.teryt import VOIVODESHIPS  # noqa: E402
 from workflow.runtime import Runtime, build_runtime  # noqa: E402
 from workflow.search.index import facet_token  # noqa: E402
 from workflow.search.query import search  # noqa: E402
-from workflow.search.voivodeships import VOIVODESHIPS  # noqa: E402
 
 QUERIES = [
     "Rybnik", "Katowice", "Łódź", "Piła", "Śląsk", "samorząd", "urząd", "gmina",
