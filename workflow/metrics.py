@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -73,8 +74,23 @@ class _Instruments:
     signing_seconds: Histogram
 
 
-@functools.cache
+_made: _Instruments | None = None
+_making = threading.Lock()
+
+
 def _instruments() -> _Instruments:
+    """The instruments, made once per process. Under a lock: the first request and the
+    first conversion of the embedded worker can arrive together, and a second registration
+    of a name is prometheus-client's ``Duplicated timeseries`` error (it failed a PDF job)."""
+    global _made
+    if _made is None:
+        with _making:
+            if _made is None:
+                _made = _make_instruments()
+    return _made
+
+
+def _make_instruments() -> _Instruments:
     from prometheus_client import Counter, Histogram
 
     return _Instruments(
