@@ -49,7 +49,6 @@ from workflow.archive.metadata import ArchiveMetadata, from_json
 from workflow.archive.text import (
     TextUnavailable,
     extract_text,
-    index_record,
     needs_ocr,
     pages_drawing_text,
 )
@@ -148,9 +147,8 @@ def import_pdf(
                 validation=report,
                 owner_organisation_id=_owner(session, actor),
                 text_status=text_status,
+                text=text,
             )
-            if text:  # add_record indexed its metadata; the words join them
-                index_record(session, rt, record, text)
             outcome = _outcome(record, report, already=False)
     except (store.AlreadyArchived, IntegrityError):
         # Imported meanwhile by someone else (the unique sha256 held): theirs is the record.

@@ -90,11 +90,13 @@ def add_record(
     validation: ValidationReport,
     owner_organisation_id: int,
     text_status: str = "text",
+    text: str = "",
 ) -> ArchiveRecord:
     """Archive ``pdf`` in the caller's transaction (see the module docstring).
 
     ``actor`` is None only for work the system does on its own (a job); ``validation`` is
-    the report of ``workflow.signing.verification`` for exactly these bytes.
+    the report of ``workflow.signing.verification`` for exactly these bytes; ``text``: an
+    imported record's words for the search index (a workflow document has its versions).
     """
     if source not in SOURCES:
         raise InvalidInput("source", ErrorCode.NOT_ONE_OF, expected=", ".join(SOURCES))
@@ -127,7 +129,7 @@ def add_record(
         document_id=document_id,
         payload=_audit_payload(record),
     )
-    _index(session, rt, record)
+    _index(session, rt, record, text)
     return record
 
 
@@ -192,14 +194,14 @@ def _audit_payload(record: ArchiveRecord) -> dict[str, Any]:
     }
 
 
-def _index(session: Session, rt: Runtime, record: ArchiveRecord) -> None:
-    """The search entry of the record: an archived workflow document's entry (its versions'
-    text, now with the JRWA symbol and category); an imported record's metadata, to which
-    its importer adds the text it extracted (``archive.text.index_record``)."""
+def _index(session: Session, rt: Runtime, record: ArchiveRecord, text: str) -> None:
+    """The search entry of the record, written once: an archived workflow document's entry
+    (its versions' text, now with the JRWA symbol and category); an imported record's
+    metadata with ``text`` (its text layer; a scan's OCR text is added by its job)."""
     if record.document_id is not None:
         index_document(session, rt.blobs, record.document_id)
     else:
-        index_entry(session, record_entry(record, ""))
+        index_entry(session, record_entry(record, text))
 
 
 def read_json(rt: Runtime, sha256: str) -> Any:

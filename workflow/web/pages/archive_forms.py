@@ -29,6 +29,7 @@ from workflow.archive.overview import archiving_form
 from workflow.errors import (
     ConflictingChange,
     ErrorCode,
+    EstrategiaError,
     GuardRefused,
     InvalidInput,
     NotPermitted,
@@ -73,10 +74,9 @@ def overrides(form: Mapping[str, str], *, with_party: bool = False) -> dict[str,
     return chosen
 
 
-def _field_error(exc: Exception, lang: str) -> dict[str, str]:
-    message = exc.message(lang) if hasattr(exc, "message") else str(exc)
+def _field_error(exc: EstrategiaError, lang: str) -> dict[str, str]:
     field = exc.field if isinstance(exc, InvalidInput) else "form"
-    return {_FIELD_OF.get(field, field): message}
+    return {_FIELD_OF.get(field, field): exc.message(lang)}
 
 
 def _archive_page(

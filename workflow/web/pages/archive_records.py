@@ -23,11 +23,18 @@ from typing import Annotated, Any, Final
 
 from fastapi import Form, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException
 
 from workflow.archive import records, retention
 from workflow.archive.evidence import build_evidence
 from workflow.archive.overview import record_overview
-from workflow.errors import ConflictingChange, GuardRefused, InvalidInput, NotPermitted
+from workflow.errors import (
+    ConflictingChange,
+    EstrategiaError,
+    GuardRefused,
+    InvalidInput,
+    NotPermitted,
+)
 from workflow.i18n import ui_text
 from workflow.identity.actors import Actor
 from workflow.runtime import Runtime
@@ -123,13 +130,13 @@ def _refused(
     rt: Runtime,
     actor: Actor,
     record_id: int,
-    exc: Exception,
+    exc: EstrategiaError,
     *,
     field: str,
     form: dict[str, str] | None = None,
 ) -> Response:
     lang = page_language(request)
-    message = exc.message(lang) if hasattr(exc, "message") else str(exc)
+    message = exc.message(lang)
     status = 409 if isinstance(exc, GuardRefused | ConflictingChange) else 422
     if isinstance(exc, NotPermitted):
         status = 403
@@ -209,8 +216,6 @@ def decide_disposal(
     """``record_id`` (a hidden field) only says which page to show again; the use-case
     loads the disposal itself and checks the person against its record."""
     if decision not in _DECISIONS:
-        from starlette.exceptions import HTTPException
-
         raise HTTPException(status_code=404)
     use_case, done = _DECISIONS[decision]
     try:
