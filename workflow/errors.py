@@ -193,6 +193,9 @@ class ErrorCode(StrEnum):
     SCHEMA_MIN_ABOVE_MAX = "schema_min_above_max"
     SCHEMA_UNKNOWN_KEY = "schema_unknown_key"
     SCHEMA_DUPLICATE_NAME = "schema_duplicate_name"
+    SCHEMA_OPTIONS_REQUIRED = "schema_options_required"
+    SCHEMA_OPTION_VALUE_INVALID = "schema_option_value_invalid"
+    SCHEMA_DUPLICATE_OPTION = "schema_duplicate_option"
 
     # field values
     VALUES_NOT_OBJECT = "values_not_object"
@@ -204,6 +207,7 @@ class ErrorCode(StrEnum):
     ITEM_EMPTY = "item_empty"
     ROW_NOT_OBJECT = "row_not_object"
     NOT_A_BOOLEAN = "not_a_boolean"
+    NOT_AN_OPTION = "not_an_option"
     NOT_TEXT = "not_text"
     NOT_SINGLE_LINE = "not_single_line"
     TEXT_TOO_LONG = "text_too_long"

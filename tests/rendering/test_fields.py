@@ -194,3 +194,185 @@ def test_bad_schemas_name_the_bad_key() -> None:
         "schema.fields[7].columns[1].type"
     )
     assert _bad(lambda d: d.update(fields={})).field == "schema.fields"
+
+
+# -- choice -----------------------------------------------------------------------------
+
+UNIT_KINDS = [
+    {"value": "gmina", "label": "gmina", "label_en": "municipality"},
+    {"value": "powiat", "label": "powiat", "label_en": "county"},
+    {"value": "miasto_npp", "label": "miasto na prawach powiatu"},
+]
+CHOICE_SCHEMA: dict[str, Any] = {
+    "fields": [
+        {"name": "unit_kind", "type": "choice", "label": "Rodzaj jednostki",
+         "label_en": "Kind of unit", "required": True, "options": UNIT_KINDS},
+        {"name": "second_kind", "type": "choice", "label": "Drugi rodzaj", "options": UNIT_KINDS},
+        {"name": "kinds", "type": "list", "label": "Rodzaje",
+         "items": {"type": "choice", "options": UNIT_KINDS}},
+        {"name": "partners", "type": "table", "label": "Partnerzy", "columns": [
+            {"name": "partner", "type": "string", "label": "Partner", "required": True},
+            {"name": "kind", "type": "choice", "label": "Rodzaj", "required": True,
+             "options": UNIT_KINDS},
+            {"name": "role", "type": "choice", "label": "Rola",
+             "options": [{"value": "lider", "label": "lider"}]},
+        ]},
+    ]
+}  # fmt: skip
+
+
+@pytest.fixture
+def choices() -> FieldSchema:
+    return FieldSchema.parse(CHOICE_SCHEMA, source="choice.schema.json")
+
+
+def test_a_choice_round_trips_through_json_with_its_options(choices: FieldSchema) -> None:
+    assert FieldSchema.parse(choices.to_json(), source="again") == choices
+    unit_kind = choices.get("unit_kind")
+    assert [(o.value, o.label, o.label_en) for o in unit_kind.options] == [
+        ("gmina", "gmina", "municipality"),
+        ("powiat", "powiat", "county"),
+        ("miasto_npp", "miasto na prawach powiatu", ""),
+    ]
+    assert choices.to_json()["fields"][0]["options"] == UNIT_KINDS  # no empty label_en added
+    assert choices.to_json()["fields"][2]["items"] == {"type": "choice", "options": UNIT_KINDS}
+    column = choices.get("partners").columns[1]
+    assert column.type == "choice" and column.option("powiat") == column.options[1]
+    assert column.option("county") is None  # a label is not a value
+    assert unit_kind.options[2].label_in("en") == "miasto na prawach powiatu"  # no English
+    assert unit_kind.options[0].label_in("en") == "municipality"
+
+
+def test_a_choice_holds_the_value_of_one_of_its_options(choices: FieldSchema) -> None:
+    values = choices.validate(
+        {
+            "unit_kind": " powiat ",
+            "kinds": ["gmina", "miasto_npp"],
+            "partners": [{"partner": "Gliwice", "kind": "miasto_npp"}],
+        }
+    )
+    assert values == {
+        "unit_kind": "powiat",  # the value, not its label: templates get the value
+        "second_kind": None,  # an optional choice left out
+        "kinds": ["gmina", "miasto_npp"],
+        "partners": [{"partner": "Gliwice", "kind": "miasto_npp", "role": None}],
+    }
+    assert choices.validate({"unit_kind": "gmina", "second_kind": ""})["second_kind"] is None
+    for missing in ({}, {"unit_kind": None}, {"unit_kind": "  "}):
+        error = refused(choices, missing)
+        assert (error.field, error.code) == ("unit_kind", E.VALUE_REQUIRED)
+    error = refused(choices, {"unit_kind": "gmina", "partners": [{"partner": "Gliwice"}]})
+    assert (error.field, error.code) == ("partners[0].kind", E.VALUE_REQUIRED)
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"unit_kind": "wieś"}, "unit_kind"),
+        ({"unit_kind": "county"}, "unit_kind"),  # the English label
+        ({"unit_kind": "Gmina"}, "unit_kind"),  # values are exact
+        ({"unit_kind": 1}, "unit_kind"),
+        ({"unit_kind": ["gmina"]}, "unit_kind"),
+        ({"unit_kind": "gmina", "second_kind": "województwo"}, "second_kind"),
+        ({"unit_kind": "gmina", "kinds": ["gmina", "wieś"]}, "kinds[1]"),
+        (
+            {"unit_kind": "gmina", "partners": [{"partner": "Gliwice", "kind": "miasto"}]},
+            "partners[0].kind",
+        ),
+    ],
+)
+def test_a_value_that_is_not_an_option_is_refused_naming_the_allowed_ones(
+    choices: FieldSchema, values: dict[str, object], field: str
+) -> None:
+    error = refused(choices, values)
+    assert (error.field, error.code) == (field, E.NOT_AN_OPTION)
+    assert error.params["allowed"] == ["gmina", "powiat", "miasto_npp"]
+    assert error.message("pl") == (
+        f"Pole „{field}” musi mieć jedną z wartości: gmina, powiat, miasto_npp."
+    )
+    assert error.message("en") == f"The field '{field}' must be one of: gmina, powiat, miasto_npp."
+
+
+def _bad_choice(mutate: Any) -> InvalidInput:
+    data = copy.deepcopy(CHOICE_SCHEMA)
+    mutate(data)
+    with pytest.raises(InvalidInput) as caught:
+        FieldSchema.parse(data, source="bad.schema.json")
+    assert caught.value.message("pl").startswith("Schemat pól bad.schema.json: ")
+    assert caught.value.message("en").startswith("Field schema bad.schema.json: ")
+    return caught.value
+
+
+def _options(d: dict[str, Any], i: int = 0) -> list[Any]:
+    options: list[Any] = d["fields"][i]["options"]
+    return options
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "code"),
+    [
+        (lambda d: d["fields"][0].pop("options"), "schema.fields[0].options",
+         E.SCHEMA_OPTIONS_REQUIRED),
+        (lambda d: d["fields"][0].update(options=[]), "schema.fields[0].options",
+         E.SCHEMA_OPTIONS_REQUIRED),
+        (lambda d: d["fields"][0].update(options="gmina, powiat"), "schema.fields[0].options",
+         E.SCHEMA_OPTIONS_REQUIRED),
+        (lambda d: d["fields"][0].update(
+            options=[{"value": f"v{i}", "label": f"v{i}"} for i in range(201)]),
+         "schema.fields[0].options", E.SCHEMA_OPTIONS_REQUIRED),
+        (lambda d: d["fields"][0].update(max_length=5), "schema.fields[0].max_length",
+         E.SCHEMA_KEY_NOT_APPLICABLE),
+        (lambda d: d["fields"][0].update(type="string"), "schema.fields[0].options",
+         E.SCHEMA_KEY_NOT_APPLICABLE),
+        (lambda d: _options(d).append("gmina"), "schema.fields[0].options[3]",
+         E.SCHEMA_ENTRY_NOT_OBJECT),
+        (lambda d: _options(d)[1].update(color="red"), "schema.fields[0].options[1].color",
+         E.SCHEMA_UNKNOWN_KEY),
+        (lambda d: _options(d)[1].update(value=""), "schema.fields[0].options[1].value",
+         E.SCHEMA_OPTION_VALUE_INVALID),
+        (lambda d: _options(d)[1].pop("value"), "schema.fields[0].options[1].value",
+         E.SCHEMA_OPTION_VALUE_INVALID),
+        (lambda d: _options(d)[1].update(value=2), "schema.fields[0].options[1].value",
+         E.SCHEMA_OPTION_VALUE_INVALID),
+        (lambda d: _options(d)[1].update(value=" powiat"), "schema.fields[0].options[1].value",
+         E.SCHEMA_OPTION_VALUE_INVALID),
+        (lambda d: _options(d)[1].update(value="a\nb"), "schema.fields[0].options[1].value",
+         E.SCHEMA_OPTION_VALUE_INVALID),
+        (lambda d: _options(d)[1].update(value="x" * 101), "schema.fields[0].options[1].value",
+         E.SCHEMA_OPTION_VALUE_INVALID),
+        (lambda d: _options(d)[2].update(value="gmina"), "schema.fields[0].options[2].value",
+         E.SCHEMA_DUPLICATE_OPTION),
+        (lambda d: _options(d)[1].pop("label"), "schema.fields[0].options[1].label",
+         E.SCHEMA_LABEL_REQUIRED),
+        (lambda d: _options(d)[1].update(label=" "), "schema.fields[0].options[1].label",
+         E.SCHEMA_LABEL_REQUIRED),
+        (lambda d: _options(d)[1].update(label_en=None), "schema.fields[0].options[1].label_en",
+         E.SCHEMA_NOT_TEXT),
+        (lambda d: d["fields"][2]["items"].pop("options"), "schema.fields[2].items.options",
+         E.SCHEMA_OPTIONS_REQUIRED),
+        (lambda d: d["fields"][2]["items"].update(type="string"),
+         "schema.fields[2].items.options", E.SCHEMA_KEY_NOT_APPLICABLE),
+        (lambda d: d["fields"][3]["columns"][2]["options"][0].update(value=""),
+         "schema.fields[3].columns[2].options[0].value", E.SCHEMA_OPTION_VALUE_INVALID),
+        (lambda d: d["fields"][3]["columns"][1].pop("options"),
+         "schema.fields[3].columns[1].options", E.SCHEMA_OPTIONS_REQUIRED),
+        (lambda d: d["fields"][3].update(options=UNIT_KINDS), "schema.fields[3].options",
+         E.SCHEMA_KEY_NOT_APPLICABLE),
+    ],
+)  # fmt: skip
+def test_bad_choices_are_refused_naming_the_path(mutate: Any, field: str, code: E) -> None:
+    error = _bad_choice(mutate)
+    assert (error.field, error.code) == (field, code)
+    assert f"„{field}”" in error.message("pl")
+
+
+def test_the_most_options_and_the_longest_value_are_accepted() -> None:
+    data = copy.deepcopy(CHOICE_SCHEMA)
+    data["fields"][0]["options"] = [{"value": f"{i:0100d}", "label": str(i)} for i in range(200)]
+    schema = FieldSchema.parse(data, source="big.schema.json")
+    assert schema.validate({"unit_kind": f"{199:0100d}"})["unit_kind"] == f"{199:0100d}"
+
+
+def test_a_duplicate_option_is_named_in_the_message() -> None:
+    error = _bad_choice(lambda d: _options(d)[2].update(value="gmina"))
+    assert "„gmina”" in error.message("pl") and "'gmina'" in error.message("en")

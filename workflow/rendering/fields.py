@@ -10,8 +10,18 @@ A template (.docx) comes with a schema (JSON) that names every variable the user
                     "label_en": "Budget", "required": true}]}]}
 
 Types: ``string`` (one line), ``text`` (several lines), ``date`` (ISO ``yyyy-mm-dd``),
-``integer``, ``decimal`` (money, at most 2 decimal places), ``boolean``, ``list`` (of one
-scalar type, given by ``items``) and ``table`` (rows of scalar ``columns``).
+``integer``, ``decimal`` (money, at most 2 decimal places), ``boolean``, ``choice`` (one of
+the listed ``options``), ``list`` (of one scalar type, given by ``items``) and ``table``
+(rows of scalar ``columns``). A choice is a scalar like the others: a field, a table
+column or the items of a list:
+
+    {"name": "unit_kind", "type": "choice", "label": "Rodzaj jednostki", "required": true,
+     "options": [{"value": "gmina", "label": "gmina", "label_en": "municipality"},
+                 {"value": "powiat", "label": "powiat", "label_en": "county"}]}
+
+The template receives the option's ``value`` (a string), never its label: a template maps
+values to its own words if it needs to (``{% if unit_kind == "gmina" %}``); the labels are
+for the form and the pages that show values to people.
 
 ``FieldSchema.validate`` returns the values coerced to Python types, every declared field
 present (``None`` for a missing optional scalar, ``[]`` for a missing optional list or
@@ -33,7 +43,7 @@ from typing import Any
 from workflow.errors import ErrorCode, InvalidInput
 from workflow.rendering.engine import SYSTEM_VARIABLES
 
-SCALAR_TYPES = frozenset({"string", "text", "date", "integer", "decimal", "boolean"})
+SCALAR_TYPES = frozenset({"string", "text", "date", "integer", "decimal", "boolean", "choice"})
 FIELD_TYPES = SCALAR_TYPES | {"list", "table"}
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,49}")
@@ -53,12 +63,40 @@ _DECIMAL = re.compile(r"-?\d{1,15}(\.\d+)?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _GROSZ = Decimal("0.01")  # money has at most two decimal places
 _MAX_AMOUNT = Decimal(10) ** 15
+MAX_OPTIONS = 200
+"""The most options a choice may list (a form's select, not a registry)."""
+MAX_OPTION_VALUE = 100
+"""The longest value of an option, in characters."""
 
 _FIELD_KEYS = frozenset(
     {"name", "type", "label", "label_en", "required", "max_length", "min_items", "max_items"}
-    | {"items", "columns"}
+    | {"items", "columns", "options"}
 )
-_ITEM_KEYS = frozenset({"type", "max_length"})
+_ITEM_KEYS = frozenset({"type", "max_length", "options"})
+_OPTION_KEYS = frozenset({"value", "label", "label_en"})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a ``choice`` field."""
+
+    value: str
+    """What the values hold and the template receives: non-empty, at most 100 characters,
+    no surrounding spaces."""
+    label: str
+    """Polish label shown in the form and wherever the value is shown to people."""
+    label_en: str = ""
+    """English label; empty when not translated."""
+
+    def label_in(self, lang: str) -> str:
+        """The label in ``lang`` (``en`` or ``pl``); Polish when there is no English one."""
+        return self.label_en if lang == "en" and self.label_en else self.label
+
+    def to_json(self) -> dict[str, str]:
+        data = {"value": self.value, "label": self.label}
+        if self.label_en:
+            data["label_en"] = self.label_en
+        return data
 
 
 @dataclass(frozen=True)
@@ -85,6 +123,12 @@ class Field:
     """For a list: the (scalar, unnamed) type of its items."""
     columns: tuple[Field, ...] = ()
     """For a table: its scalar columns, in display order."""
+    options: tuple[Option, ...] = ()
+    """For a choice: the options, in display order (values unique)."""
+
+    def option(self, value: object) -> Option | None:
+        """The option whose value is ``value``; None if there is none (or not a choice)."""
+        return next((o for o in self.options if o.value == value), None)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"name": self.name, "type": self.type, "label": self.label}
@@ -99,8 +143,12 @@ class Field:
             data["items"] = {"type": self.items.type}
             if self.items.max_length is not None:
                 data["items"]["max_length"] = self.items.max_length
+            if self.items.options:
+                data["items"]["options"] = [o.to_json() for o in self.items.options]
         if self.columns:
             data["columns"] = [column.to_json() for column in self.columns]
+        if self.options:
+            data["options"] = [option.to_json() for option in self.options]
         return data
 
 
@@ -193,6 +241,9 @@ def _parse_field(raw: object, path: str, source: str, *, scalar_only: bool) -> F
         items = _parse_items(raw.get("items"), f"{path}.items", source)
     if kind == "table":
         columns = _parse_columns(raw.get("columns"), f"{path}.columns", source)
+    options: tuple[Option, ...] = ()
+    if kind == "choice":
+        options = _parse_options(raw.get("options"), f"{path}.options", source)
     return Field(
         name=name,
         type=kind,
@@ -201,6 +252,7 @@ def _parse_field(raw: object, path: str, source: str, *, scalar_only: bool) -> F
         required=required,
         items=items,
         columns=columns or (),
+        options=options,
         max_length=_limit(raw, "max_length", path, source),
         min_items=_limit(raw, "min_items", path, source),
         max_items=_limit(raw, "max_items", path, source),
@@ -222,7 +274,14 @@ def _parse_items(raw: object, path: str, source: str) -> Field:
     max_length = _limit(raw, "max_length", path, source)
     if max_length is not None and kind not in ("string", "text"):
         raise _not_applicable(f"{path}.max_length", source, "string", "text")
-    return Field(name="", type=kind, label="", required=True, max_length=max_length)
+    if kind != "choice" and "options" in raw:
+        raise _not_applicable(f"{path}.options", source, "choice")
+    options: tuple[Option, ...] = ()
+    if kind == "choice":
+        options = _parse_options(raw.get("options"), f"{path}.options", source)
+    return Field(
+        name="", type=kind, label="", required=True, max_length=max_length, options=options
+    )
 
 
 def _parse_columns(raw: object, path: str, source: str) -> tuple[Field, ...]:
@@ -234,6 +293,48 @@ def _parse_columns(raw: object, path: str, source: str) -> tuple[Field, ...]:
     )
     _reject_duplicates(columns, path, source)
     return columns
+
+
+def _parse_options(raw: object, path: str, source: str) -> tuple[Option, ...]:
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_OPTIONS:
+        raise InvalidInput(
+            path, ErrorCode.SCHEMA_OPTIONS_REQUIRED, source=source, max_options=MAX_OPTIONS
+        )
+    options: list[Option] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw):
+        where = f"{path}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise InvalidInput(where, ErrorCode.SCHEMA_ENTRY_NOT_OBJECT, source=source)
+        _reject_unknown_keys(entry, _OPTION_KEYS, where, source)
+        value = entry.get("value")
+        if (
+            not isinstance(value, str)
+            or not value
+            or value != value.strip()
+            or len(value) > MAX_OPTION_VALUE
+            or "\n" in value
+            or _CONTROL.search(value)
+        ):
+            raise InvalidInput(
+                f"{where}.value",
+                ErrorCode.SCHEMA_OPTION_VALUE_INVALID,
+                source=source,
+                max_length=MAX_OPTION_VALUE,
+            )
+        if value in seen:
+            raise InvalidInput(
+                f"{where}.value", ErrorCode.SCHEMA_DUPLICATE_OPTION, source=source, value=value
+            )
+        seen.add(value)
+        label = entry.get("label")
+        if not isinstance(label, str) or not label.strip():
+            raise InvalidInput(f"{where}.label", ErrorCode.SCHEMA_LABEL_REQUIRED, source=source)
+        label_en = entry.get("label_en", "")
+        if not isinstance(label_en, str):
+            raise InvalidInput(f"{where}.label_en", ErrorCode.SCHEMA_NOT_TEXT, source=source)
+        options.append(Option(value=value, label=label, label_en=label_en))
+    return tuple(options)
 
 
 def _limit(raw: Mapping[str, Any], key: str, path: str, source: str) -> int | None:
@@ -255,6 +356,8 @@ def _check_limits_apply(kind: object, raw: Mapping[str, Any], path: str, source:
         raise _not_applicable(f"{path}.items", source, "list")
     if kind != "table" and "columns" in raw:
         raise _not_applicable(f"{path}.columns", source, "table")
+    if kind != "choice" and "options" in raw:
+        raise _not_applicable(f"{path}.options", source, "choice")
     low, high = raw.get("min_items"), raw.get("max_items")
     if isinstance(low, int) and isinstance(high, int) and low > high:
         raise InvalidInput(f"{path}.min_items", ErrorCode.SCHEMA_MIN_ABOVE_MAX, source=source)
@@ -357,6 +460,8 @@ def _coerce_scalar(field: Field, value: object, path: str) -> object:
         if not isinstance(value, bool):
             raise InvalidInput(path, ErrorCode.NOT_A_BOOLEAN, got=_kind(value))
         return value
+    if kind == "choice":
+        return _coerce_choice(field, value, path)
     raise AssertionError(f"unhandled field type {kind}")  # parse() admits no other type
 
 
@@ -372,6 +477,18 @@ def _coerce_text(field: Field, value: object, path: str) -> str:
         raise InvalidInput(
             path, ErrorCode.TEXT_TOO_LONG, length=len(text), max_length=field.max_length
         )
+    return text
+
+
+def _coerce_choice(field: Field, value: object, path: str) -> str:
+    """The option's value (surrounding spaces ignored, as in any text); an option's label
+    is not accepted for its value."""
+    text = value.strip() if isinstance(value, str) else value
+    if field.option(text) is None:
+        raise InvalidInput(
+            path, ErrorCode.NOT_AN_OPTION, allowed=[option.value for option in field.options]
+        )
+    assert isinstance(text, str)  # noqa: S101 - every option's value is a str
     return text
 
 
