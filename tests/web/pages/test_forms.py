@@ -237,3 +237,89 @@ def test_all_errors_names_every_bad_field_and_row_at_once() -> None:
     assert all_errors(LETTER, values_from_raw(LETTER, raw_from_values(LETTER, {
         "strategy_name": "x", "preamble": "y", "goals": ["g"], "cooperation_forms": ["f"],
         "valid_until": "2027-01-01"}))[0]) == []  # fmt: skip
+
+
+UNIT_KINDS = [
+    {"value": "gmina", "label": "gmina", "label_en": "municipality"},
+    {"value": "powiat", "label": "powiat", "label_en": "county"},
+    {"value": "miasto_npp", "label": "miasto na prawach powiatu"},
+]
+CHOICES = FieldSchema.parse(
+    {"fields": [
+        {"name": "unit_kind", "type": "choice", "label": "Rodzaj jednostki",
+         "label_en": "Kind of unit", "required": True, "options": UNIT_KINDS},
+        {"name": "second_kind", "type": "choice", "label": "Drugi rodzaj", "options": UNIT_KINDS},
+        {"name": "kinds", "type": "list", "label": "Rodzaje",
+         "items": {"type": "choice", "options": UNIT_KINDS}},
+        {"name": "partners", "type": "table", "label": "Partnerzy", "columns": [
+            {"name": "partner", "type": "string", "label": "Partner"},
+            {"name": "kind", "type": "choice", "label": "Rodzaj", "label_en": "Kind",
+             "required": True, "options": UNIT_KINDS},
+        ]},
+    ]},
+    source="choices",
+)  # fmt: skip
+
+
+def test_a_choice_is_a_select_with_labels_in_the_page_language() -> None:
+    empty = build_form(CHOICES, raw_from_values(CHOICES, {}), errors={}, lang="en")
+    unit_kind = empty.fields[0].input
+    assert unit_kind is not None and unit_kind.input == "select"
+    assert unit_kind.options == (
+        ("gmina", "municipality"),
+        ("powiat", "county"),
+        ("miasto_npp", "miasto na prawach powiatu"),  # no English label: the Polish one
+    )
+    assert unit_kind.blank_option  # required, but nothing chosen yet
+    cell = empty.fields[3].rows[0].inputs[1]
+    assert (cell.name, cell.input, cell.label) == ("partners-0-kind", "select", "Kind")
+    assert cell.blank_option  # a new row starts blank (and stays dropped if left so)
+    item = empty.fields[2].rows[0].inputs[0]
+    assert (item.name, item.input, item.blank_option) == ("kinds-0", "select", True)
+
+    stored = {"unit_kind": "powiat", "second_kind": "gmina",
+              "partners": [{"partner": "Gliwice", "kind": "miasto_npp"}]}  # fmt: skip
+    form = build_form(CHOICES, raw_from_values(CHOICES, stored), errors={}, lang="pl")
+    unit_kind, second = form.fields[0].input, form.fields[1].input
+    assert unit_kind is not None and second is not None
+    assert unit_kind.value == "powiat" and not unit_kind.blank_option  # required, chosen
+    assert second.value == "gmina" and second.blank_option  # optional: can be unset
+    assert unit_kind.options[0] == ("gmina", "gmina")
+    assert form.fields[3].rows[0].inputs[1].value == "miasto_npp"
+    # a value that is not an option (posted by hand) is still shown, as itself
+    bad = build_form(CHOICES, {"unit_kind": "wieś"}, errors={"unit_kind": "zła"}, lang="pl")
+    shown = bad.fields[0].input
+    assert shown is not None and shown.options[-1] == ("wieś", "wieś") and shown.error == "zła"
+
+
+def test_a_posted_choice_parses_into_its_value_and_blank_rows_are_dropped() -> None:
+    posted = [
+        ("unit_kind", "gmina"),
+        ("second_kind", ""),
+        ("kinds-0", "powiat"),
+        ("kinds-1", ""),
+        ("partners-0-partner", ""),
+        ("partners-0-kind", ""),
+        ("partners-1-partner", "Gliwice"),
+        ("partners-1-kind", "miasto_npp"),
+    ]
+    raw = raw_from_form(CHOICES, posted)
+    values, where = values_from_raw(CHOICES, raw)
+    assert CHOICES.validate(values) == {
+        "unit_kind": "gmina",
+        "second_kind": None,
+        "kinds": ["powiat"],
+        "partners": [{"partner": "Gliwice", "kind": "miasto_npp"}],
+    }
+    added = apply_row_command(CHOICES, raw, add="partners")
+    assert added["partners"][-1] == {"partner": "", "kind": ""}
+    # a value that is not an option: the error names the field by its label, in Polish
+    values, where = values_from_raw(
+        CHOICES, raw_from_form(CHOICES, [*posted[:-1], ("partners-1-kind", "miasto")])
+    )
+    (error,) = all_errors(CHOICES, values)
+    assert where(error.field) == "partners[1].kind"
+    label = label_of(CHOICES, where(error.field), "pl")
+    assert error_text(error, "pl", label=label) == (
+        "Pole „Rodzaj, wiersz 2” musi mieć jedną z wartości: gmina, powiat, miasto_npp."
+    )

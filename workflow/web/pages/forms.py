@@ -54,6 +54,7 @@ _INPUTS: Final = {
     "integer": "integer",
     "decimal": "money",
     "boolean": "checkbox",
+    "choice": "select",
 }
 _ROW_NAME = re.compile(
     r"(?P<field>[a-z][a-z0-9_]*)-(?P<row>\d{1,4})(?:-(?P<column>[a-z][a-z0-9_]*))?"
@@ -76,13 +77,20 @@ class Input:
     path: str
     """Schema path of the value: ``valid_until``, ``goals[1]``, ``actions[0].owner``."""
     input: str
-    """``text``, ``line`` (one line, wrapped), ``textarea``, ``date``, ``integer``, ``money``
-    or ``checkbox``."""
+    """``text``, ``line`` (one line, wrapped), ``textarea``, ``date``, ``integer``, ``money``,
+    ``checkbox`` or ``select``."""
     value: str
     label: str
     required: bool
     max_length: int | None
     error: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+    """For a select: (value, label in the page's language) of each option, in order. A
+    value the options do not have (posted by hand, or kept from an older template version)
+    is listed too, as itself, so that what the error names is still what is chosen."""
+    blank_option: bool = False
+    """For a select: it starts with an empty "— choose —" option (the field is optional,
+    or nothing is chosen yet)."""
 
     @property
     def id(self) -> str:
@@ -153,7 +161,7 @@ def build_form(
             shown.append(
                 FormField(
                     f.name, "scalar", label, f.required,
-                    input=_input(f, f.name, f.name, text, label, errors),
+                    input=_input(f, f.name, f.name, text, label, errors, lang),
                 )
             )  # fmt: skip
             continue
@@ -167,13 +175,13 @@ def build_form(
                 assert f.items is not None  # noqa: S101 - a parsed list has items
                 inputs: tuple[Input, ...] = (
                     _input(f.items, row_name, row_path, str(item) if isinstance(item, str) else "",
-                           f"{label} {i + 1}", errors),
+                           f"{label} {i + 1}", errors, lang),
                 )  # fmt: skip
             else:
                 cells = item if isinstance(item, Mapping) else {}
                 inputs = tuple(
                     _input(c, f"{row_name}-{c.name}", f"{row_path}.{c.name}",
-                           str(cells.get(c.name, "")), _label(c, lang), errors)
+                           str(cells.get(c.name, "")), _label(c, lang), errors, lang)
                     for c in f.columns
                 )  # fmt: skip
             rows.append(Row(row_name, inputs, errors.get(row_path)))
@@ -194,11 +202,16 @@ def _filled(rows: Sequence[object]) -> list[object]:
 
 
 def _input(
-    f: Field, name: str, path: str, value: str, label: str, errors: Mapping[str, str]
+    f: Field, name: str, path: str, value: str, label: str, errors: Mapping[str, str], lang: str
 ) -> Input:
     kind = _INPUTS[f.type]
     if f.type == "string" and (f.max_length or 0) > LONG_LINE:
         kind = "line"  # one line of text, shown wrapped over two (see values_from_raw)
+    options: tuple[tuple[str, str], ...] = ()
+    if f.type == "choice":
+        options = tuple((o.value, o.label_in(lang)) for o in f.options)
+        if value.strip() and f.option(value.strip()) is None:
+            options += ((value, value),)
     return Input(
         name=name,
         path=path,
@@ -208,6 +221,8 @@ def _input(
         required=f.required,
         max_length=f.max_length,
         error=errors.get(path),
+        options=options,
+        blank_option=f.type == "choice" and (not f.required or not value.strip()),
     )
 
 
