@@ -241,6 +241,7 @@ class ErrorCode(StrEnum):
     LINT_UNDECLARED_VARIABLE = "lint_undeclared_variable"
     LINT_UNUSED_FIELD = "lint_unused_field"
     LINT_UNKNOWN_ATTRIBUTE = "lint_unknown_attribute"
+    LINT_CHOICE_ATTRIBUTE = "lint_choice_attribute"
     LINT_UNKNOWN_FILTER = "lint_unknown_filter"
     LINT_UNKNOWN_TEST = "lint_unknown_test"
     LINT_NAME_UNAVAILABLE = "lint_name_unavailable"

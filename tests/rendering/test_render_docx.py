@@ -11,6 +11,7 @@ import pytest
 
 from workflow.errors import ErrorCode, InvalidInput
 from workflow.rendering.engine import build_context, render_docx
+from workflow.rendering.fields import FieldSchema
 
 from .helpers import docx_text, make_docx
 from .sample_data import PARTIES, SIGNATORIES, letter_document
@@ -164,3 +165,31 @@ def test_the_real_templates_render_the_sample_data(
     assert "31 grudnia 2027 r." in strategy
     assert "{{" not in strategy
     assert "{%" not in strategy
+
+
+def test_a_choice_renders_as_its_value_and_templates_map_values_themselves() -> None:
+    options = [
+        {"value": "gmina", "label": "gmina", "label_en": "municipality"},
+        {"value": "powiat", "label": "powiat", "label_en": "county"},
+    ]
+    schema = FieldSchema.parse(
+        {"fields": [
+            {"name": "unit_kind", "type": "choice", "label": "Rodzaj", "required": True,
+             "options": options},
+            {"name": "partners", "type": "table", "label": "Partnerzy", "columns": [
+                {"name": "name", "type": "string", "label": "Nazwa"},
+                {"name": "kind", "type": "choice", "label": "Rodzaj", "options": options},
+            ]},
+        ]},
+        source="t.schema.json",
+    )  # fmt: skip
+    template = make_docx(
+        "Rodzaj: {{ unit_kind }}",
+        '{% if unit_kind == "powiat" %}Starosta{% else %}Wójt{% endif %}',
+        "{% for p in partners %}{{ p.name }}={{ p.kind }}|{% endfor %}",
+    )
+    values = schema.validate(
+        {"unit_kind": "powiat", "partners": [{"name": "Rybnik", "kind": "gmina"}, {"name": "X"}]}
+    )
+    text = docx_text(render_docx(template, values, name="t.docx"))
+    assert text.splitlines() == ["Rodzaj: powiat", "Starosta", "Rybnik=gmina|X=None|"]

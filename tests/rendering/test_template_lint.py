@@ -186,3 +186,55 @@ def test_an_expression_nested_too_deeply_is_a_problem_not_a_crash() -> None:
         make_docx(deep), FieldSchema.parse({"fields": []}, source="t"), name="t"
     )
     assert [p.code for p in problems] == [ErrorCode.LINT_NESTED_TOO_DEEPLY]
+
+
+CHOICES = FieldSchema.parse(
+    {"fields": [
+        {"name": "unit_kind", "type": "choice", "label": "Rodzaj",
+         "options": [{"value": "gmina", "label": "gmina", "label_en": "municipality"}]},
+        {"name": "kinds", "type": "list", "label": "Rodzaje",
+         "items": {"type": "choice", "options": [{"value": "powiat", "label": "powiat"}]}},
+        {"name": "partners", "type": "table", "label": "Partnerzy", "columns": [
+            {"name": "name", "type": "string", "label": "Nazwa"},
+            {"name": "kind", "type": "choice", "label": "Rodzaj",
+             "options": [{"value": "miasto", "label": "miasto"}]},
+        ]},
+    ]},
+    source="choices",
+)  # fmt: skip
+CHOICES_CLEAN = (
+    "{{ unit_kind }} {{ unit_kind.upper() }}",
+    '{% if unit_kind == "gmina" %}Wójt{% endif %}',
+    "{% for k in kinds %}{{ k }}{% endfor %} {{ kinds[0] }}",
+    "{% for p in partners %}{{ p.name }}: {{ p.kind|upper }}{% endfor %}",
+)
+
+
+def test_a_choice_is_text_to_lint() -> None:
+    assert lint_template(make_docx(*CHOICES_CLEAN), CHOICES, name="wybor.docx") == []
+    check_template(make_docx(*CHOICES_CLEAN), CHOICES, name="wybor.docx")
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "variable", "example"),
+    [
+        ("{{ unit_kind.label }}", "unit_kind.label", "gmina"),
+        ("{% for k in kinds %}{{ k.label_en }}{% endfor %}", "k.label_en", "powiat"),
+        ("{{ kinds[0].value }}", "kinds[].value", "powiat"),
+        ("{% for p in partners %}{{ p.kind.label }}{% endfor %}", "p.kind.label", "miasto"),
+        ("{{ partners[0].kind.label }}", "partners[].kind.label", "miasto"),
+    ],
+)
+def test_an_attribute_of_a_choice_value_is_a_problem(
+    paragraph: str, variable: str, example: str
+) -> None:
+    problems = lint_template(make_docx(*CHOICES_CLEAN, paragraph), CHOICES, name="wybor.docx")
+    assert [(p.code, p.variable, p.paragraph) for p in problems] == [
+        (ErrorCode.LINT_CHOICE_ATTRIBUTE, variable, 5)
+    ]
+    attribute = variable.rsplit(".", 1)[1]
+    expected = (
+        f"„{variable}”: pole wyboru daje szablonowi wartość opcji, czyli tekst "
+        f"(np. „{example}”), bez atrybutu „{attribute}”"
+    )
+    assert problems[0].localized("pl").startswith(expected)

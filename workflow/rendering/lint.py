@@ -13,8 +13,10 @@ Found: jinja syntax errors; unknown filters and tests (jinja itself finds those 
 ``if`` only at render time); tags not closed in their paragraph; Polish typographic quotes
 „ ‚ « » inside a tag (docxtpl fixes English curly quotes, not these); variables used but
 not declared (and not system, loop or ``set`` variables); attributes that system
-variables or table rows do not have; fields declared but never used; whatever the sandbox
-will always refuse (``lint_sandbox``: ``__class__``, ``attr('_x')``, ``lipsum``...).
+variables or table rows do not have; attributes of a ``choice`` value (it is the option's
+value, a string: ``unit_kind.label`` would fail at render); fields declared but never used;
+whatever the sandbox will always refuse (``lint_sandbox``: ``__class__``, ``attr('_x')``,
+``lipsum``...).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ _STATEMENT_RE = re.compile(r"\{%.*?%\}", re.DOTALL)
 _REMOVED_TAGS_RE = re.compile(r"(<[^>]+>)((?:\{%.*?%\})+)", re.DOTALL)
 _POLISH_QUOTES = "„‚«»"  # typographic quotes docxtpl does not straighten
 _HEADER_FOOTER = (DocxTemplate.HEADER_URI, DocxTemplate.FOOTER_URI)
+_TEXT_ATTRIBUTES = frozenset(name for name in dir(str) if not name.startswith("_"))
+"""What a string has (``upper``, ``replace``...): all a choice value offers a template."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,75 @@ def _attribute_owner(
     return "", None
 
 
+def _choice_problems(
+    template: str, part: _Part, ast: nodes.Template, schema: FieldSchema
+) -> list[LintProblem]:
+    """Attributes of choice values: a choice gives the template its option's value, a
+    string, so ``unit_kind.label`` (or ``row.kind.label`` in a table) fails at render."""
+    examples: dict[str, str] = {}  # what a choice is named in the template -> a value
+    table_columns: dict[str, dict[str, str]] = {}  # table -> its choice columns -> a value
+    list_items: dict[str, str] = {}  # list of choices -> a value
+    for f in schema.fields:
+        if f.type == "choice":
+            examples[f.name] = f.options[0].value
+        elif f.type == "table":
+            table_columns[f.name] = {c.name: c.options[0].value for c in f.columns if c.options}
+        elif f.items is not None and f.items.type == "choice":
+            list_items[f.name] = f.items.options[0].value
+    rows: dict[str, dict[str, str]] = {}  # loop variable over a table -> its choice columns
+    for loop in ast.find_all(nodes.For):
+        if isinstance(loop.iter, nodes.Name) and isinstance(loop.target, nodes.Name):
+            if loop.iter.name in list_items:
+                examples[loop.target.name] = list_items[loop.iter.name]
+            if table_columns.get(loop.iter.name):
+                rows.setdefault(loop.target.name, {}).update(table_columns[loop.iter.name])
+    problems = []
+    for node in ast.find_all(nodes.Getattr):
+        if node.attr in _TEXT_ATTRIBUTES or node.attr.startswith("_"):
+            continue
+        owner, example = _choice_owner(node.node, examples, rows, table_columns, list_items)
+        if owner is None:
+            continue
+        paragraph, excerpt = part.locate(node.lineno)
+        variable = f"{owner}.{node.attr}"
+        params = {"variable": variable, "attribute": node.attr, "example": example}
+        problems.append(
+            LintProblem(
+                template, variable, paragraph, excerpt, ErrorCode.LINT_CHOICE_ATTRIBUTE, params,
+                part.name,
+            )
+        )  # fmt: skip
+    return problems
+
+
+def _choice_owner(
+    node: nodes.Node,
+    examples: Mapping[str, str],
+    rows: Mapping[str, Mapping[str, str]],
+    table_columns: Mapping[str, Mapping[str, str]],
+    list_items: Mapping[str, str],
+) -> tuple[str | None, str]:
+    """How the template names the choice value ``node`` is (and one of its values), or
+    (None, "") when ``node`` is not a choice value."""
+    if isinstance(node, nodes.Name) and node.name in examples:
+        return node.name, examples[node.name]  # unit_kind, or a loop variable over choices
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        columns = rows.get(node.node.name, {})
+        if node.attr in columns:
+            return f"{node.node.name}.{node.attr}", columns[node.attr]  # row.kind
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Getitem):
+        inner = node.node.node
+        if isinstance(inner, nodes.Name) and node.attr in table_columns.get(inner.name, {}):
+            return f"{inner.name}[].{node.attr}", table_columns[inner.name][node.attr]
+    if (
+        isinstance(node, nodes.Getitem)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name in list_items
+    ):
+        return f"{node.node.name}[]", list_items[node.node.name]  # kinds[0]
+    return None, ""
+
+
 def _sandbox_problems(
     template: str, part: _Part, ast: nodes.Template, declared: frozenset[str]
 ) -> list[LintProblem]:
@@ -319,6 +392,7 @@ def lint_template(docx: bytes, schema: FieldSchema, *, name: str) -> list[LintPr
                 LintProblem(name, variable, paragraph, excerpt, code, params, part.name)
             )
         problems.extend(_attribute_problems(name, part, ast, schema))
+        problems.extend(_choice_problems(name, part, ast, schema))
         problems.extend(_unknown_filter_problems(name, part, ast, env))
     if parsed_all:  # after a syntax error we cannot know what the template uses
         for declared_field in schema.fields:
