@@ -17,6 +17,7 @@ from workflow.documents.compare import (
     redline,
     redline_html,
     schema_labels,
+    schema_options,
     schema_types,
     split_path,
 )
@@ -72,6 +73,27 @@ def test_split_path_and_labels() -> None:
     typed = {"fields": [{"name": "actions", "type": "table", "columns": [budget]}, goals]}
     assert schema_types(typed) == {
         "actions": "table", "actions.budget": "decimal", "goals": "list", "goals[]": "string"
+    }  # fmt: skip
+
+
+def test_the_options_of_choices_by_the_keys_of_their_types() -> None:
+    kinds = [{"value": "gmina", "label": "gmina", "label_en": "municipality"},
+             {"value": "miasto_npp", "label": "miasto na prawach powiatu"}]  # fmt: skip
+    schema = {"fields": [
+        {"name": "unit_kind", "type": "choice", "options": kinds},
+        {"name": "kinds", "type": "list", "items": {"type": "choice", "options": kinds}},
+        {"name": "partners", "type": "table", "columns": [
+            {"name": "name", "type": "string"},
+            {"name": "kind", "type": "choice", "options": kinds},
+        ]},
+        {"name": "note", "type": "string"},
+    ]}  # fmt: skip
+    labels = {
+        "gmina": ("gmina", "municipality"),
+        "miasto_npp": ("miasto na prawach powiatu", "miasto na prawach powiatu"),
+    }
+    assert schema_options(schema) == {
+        "unit_kind": labels, "kinds[]": labels, "partners.kind": labels,
     }  # fmt: skip
 
 

@@ -339,6 +339,27 @@ def schema_types(schema: Mapping[str, Any]) -> dict[str, str]:
     return types
 
 
+def schema_options(schema: Mapping[str, Any]) -> dict[str, dict[str, tuple[str, str]]]:
+    """The options of each choice, keyed as ``schema_types`` keys types (``unit_kind``,
+    ``partners.kind``, ``kinds[]``): value -> (Polish, English) label, so that a changed
+    value is shown to people by its label."""
+    specs = list(_schema_specs(schema))
+    for f in schema.get("fields", []):
+        if isinstance(f, Mapping) and isinstance(f.get("items"), Mapping) and "name" in f:
+            specs.append((f"{f['name']}[]", f["items"]))
+    found: dict[str, dict[str, tuple[str, str]]] = {}
+    for key, spec in specs:
+        if spec.get("type") != "choice" or not isinstance(spec.get("options"), list):
+            continue
+        labels: dict[str, tuple[str, str]] = {}
+        for option in spec["options"]:
+            if isinstance(option, Mapping) and isinstance(option.get("value"), str):
+                pl = str(option.get("label") or option["value"])
+                labels[option["value"]] = (pl, str(option.get("label_en") or pl))
+        found[key] = labels
+    return found
+
+
 def _schema_specs(schema: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for f in schema.get("fields", []):
         if not isinstance(f, Mapping) or "name" not in f:
@@ -375,15 +396,24 @@ class Comparison:
     """(Polish, English) labels of fields and columns (``schema_labels``)."""
     types: dict[str, str]
     """Types of fields, list items and columns (``schema_types``)."""
+    options: dict[str, dict[str, tuple[str, str]]]
+    """Labels of the options of choices (``schema_options``)."""
 
     def type_of(self, path: str) -> str:
         """The type of the value at ``path`` (``actions[0].budget``: decimal)."""
+        return self.types.get(self._key_of(path), "")
+
+    def options_of(self, path: str) -> dict[str, tuple[str, str]]:
+        """value -> (Polish, English) label of the choice at ``path``; {} if not a choice."""
+        return self.options.get(self._key_of(path), {})
+
+    def _key_of(self, path: str) -> str:
         field, index, column = split_path(path)
         if column is not None:
-            return self.types.get(f"{field}.{column}", "")
-        if index is not None:
-            return self.types.get(f"{field}[]", self.types.get(field, ""))
-        return self.types.get(field, "")
+            return f"{field}.{column}"
+        if index is not None and f"{field}[]" in self.types:
+            return f"{field}[]"
+        return field
 
     def redline_html(self, side: str = "both") -> str:
         return redline_html(self.segments, side)
@@ -439,6 +469,7 @@ def compare_versions(
         reference, title = doc.reference or str(doc.id), doc.title
         labels = schema_labels(doc.template_version.field_schema)
         types = schema_types(doc.template_version.field_schema)
+        options = schema_options(doc.template_version.field_schema)
     texts = [_version_text(rt, sha) for sha in shas]  # outside the read transaction
     return Comparison(
         document_id=document_id,
@@ -450,4 +481,5 @@ def compare_versions(
         segments=redline(texts[0], texts[1]),
         labels=labels,
         types=types,
+        options=options,
     )

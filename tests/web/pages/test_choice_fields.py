@@ -206,3 +206,20 @@ def test_the_api_refuses_a_value_that_is_not_an_option_naming_path_and_options(
     r = client.post(f"{API}/documents", json=body, headers=PL)
     assert r.status_code == 201, r.text
     assert r.json()["current_version"]["field_values"]["partners"][0]["kind"] == "powiat"
+    document_id = r.json()["id"]
+
+    # a second version; comparing them shows the options' labels, not their values
+    values = {"unit_kind": "miasto_npp", "partners": [{"partner": "Gliwice", "kind": "gmina"}]}
+    r = client.patch(f"{API}/documents/{document_id}", json={"values": values, "note": "rodzaj"})
+    assert r.status_code == 200, r.text
+    compare = client.get(f"/documents/{document_id}/compare?old=1&new=2", headers=PL)
+    assert compare.status_code == 200, compare.text[:2000]
+    assert "<del>gmina</del>" in compare.text
+    assert "<ins>miasto na prawach powiatu</ins>" in compare.text
+    assert "<del>powiat</del>" in compare.text and "<ins>gmina</ins>" in compare.text
+    compare = client.get(f"/documents/{document_id}/compare?old=1&new=2", headers=EN)
+    assert "<del>municipality</del>" in compare.text
+    assert "<ins>miasto na prawach powiatu</ins>" in compare.text  # no English label
+    assert "<del>county</del>" in compare.text and "<ins>municipality</ins>" in compare.text
+    changed_values = compare.text.split('id="values-h"')[1].split("</section>")[0]
+    assert "miasto_npp" not in changed_values  # (the rendered text has it: the template's)

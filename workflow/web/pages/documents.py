@@ -21,6 +21,7 @@ editing too (``/documents/{id}/draft``, with the files' downloads): the page lin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final
@@ -331,11 +332,18 @@ def compare_page(
             for key, cell in value.items():
                 col = comparison.labels.get(f"{field}.{key}", (str(key), str(key)))
                 kind = comparison.types.get(f"{field}.{key}", "")
-                cells.append(f"{col[1] if lang == 'en' else col[0]}: {show_cell(kind, cell)}")
+                labels = comparison.options.get(f"{field}.{key}")
+                text = show_cell(kind, cell, labels, lang)
+                cells.append(f"{col[1] if lang == 'en' else col[0]}: {text}")
             return "; ".join(cells)
         if isinstance(value, list):
+            item = f"{path}[0]"  # a whole list: its items' type and options
+            labels = comparison.options_of(item)
+            if labels and all(isinstance(v, str) for v in value):
+                kind = comparison.type_of(item)
+                return "; ".join(show_cell(kind, v, labels, lang) for v in value) or "—"
             return show_value(value)
-        return show_cell(comparison.type_of(path), value)
+        return show_cell(comparison.type_of(path), value, comparison.options_of(path), lang)
 
     return render_page(
         request,
@@ -350,11 +358,21 @@ def compare_page(
     )
 
 
-def show_cell(kind: str, value: Any) -> str:
+def show_cell(
+    kind: str,
+    value: Any,
+    options: Mapping[str, tuple[str, str]] | None = None,
+    lang: str = "pl",
+) -> str:
     """A value of a field or table cell of type ``kind`` the Polish way: dates
-    ``31.12.2027``, amounts ``1 250 000,00 zł``; anything else as it is."""
+    ``31.12.2027``, amounts ``1 250 000,00 zł``, a choice by its option's label in ``lang``
+    (``options``: value -> (Polish, English) label; a value no option has, as it is);
+    anything else as it is."""
     if value is None or value == "":
         return "—"
+    if kind == "choice" and options and isinstance(value, str) and value in options:
+        polish, english = options[value]
+        return english if lang == "en" else polish
     if kind == "date":
         return show_date(value)
     if kind == "decimal":
