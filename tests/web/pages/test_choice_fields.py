@@ -183,7 +183,19 @@ def test_a_choice_field_is_a_select_and_only_its_options_are_stored(
 def test_the_api_refuses_a_value_that_is_not_an_option_naming_path_and_options(
     login: Login, demo: DemoIds
 ) -> None:
-    _upload(login("prezes"))
+    admin = login("prezes")
+    url = f"{API}/templates/{NAME}/versions"
+    bad = json.loads(json.dumps(SCHEMA))
+    bad["fields"][1]["columns"][1]["options"][1]["value"] = "gmina"
+    upload = {"kind": "letter_of_intent", "title": "Porozumienie z jednostką"}
+    docx_file = {"file": ("porozumienie.docx", _template_docx(), "application/octet-stream")}
+    r = admin.post(url, files=docx_file, data={**upload, "schema": json.dumps(bad)}, headers=PL)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "schema_duplicate_option"
+    assert r.json()["field"] == "schema.fields[1].columns[1].options[1].value"
+    r = admin.post(url, files=docx_file, data={**upload, "schema": json.dumps(SCHEMA)})
+    assert r.status_code == 201, r.text
+    assert r.json()["field_schema"] == SCHEMA
     client = login("autor")
     body: dict[str, Any] = {
         "template": NAME,
