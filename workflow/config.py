@@ -128,6 +128,15 @@ class OpsSettings(BaseModel):
     ready_timeout_s: float = Field(
         default=3.0, gt=0, description="Seconds /ready waits for its checks."
     )
+    web_threads: int = Field(
+        default=8,
+        ge=1,
+        le=200,
+        description="Requests one app process works on at once (its thread pool); the rest "
+        "wait their turn. Python runs one thread at a time: more threads only interleave "
+        "requests, each then takes longer (bench/web.py). Raise it if many requests wait on "
+        "the network (a remote TSA or signing service).",
+    )
 
 
 class IdentitySettings(BaseModel):
@@ -302,6 +311,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "ESTRATEGIA_METRICS_TOKEN": ("ops", "metrics_token"),
     "ESTRATEGIA_READY_CACHE_S": ("ops", "ready_cache_s"),
     "ESTRATEGIA_READY_TIMEOUT_S": ("ops", "ready_timeout_s"),
+    "ESTRATEGIA_WEB_THREADS": ("ops", "web_threads"),
     "ESTRATEGIA_DEMO": ("signing", "demo"),
     "ESTRATEGIA_DEMO_SERVICES_PORT": ("signing", "demo_services_port"),
     "ESTRATEGIA_SIGNATURE_LEVEL": ("signing", "level"),

@@ -50,13 +50,18 @@ class Base(DeclarativeBase):
 
 def make_engine(settings: Settings) -> Engine:
     url = settings.effective_database_url
+    # A connection for each request the app works on at once and each job of the embedded
+    # worker, kept open: with SQLAlchemy's default (5 kept), the 6th concurrent request
+    # opened and closed a connection each time (its PRAGMAs, or a PostgreSQL log-in) and
+    # took about twice as long (bench/web.py).
+    pool = {"pool_size": settings.ops.web_threads + settings.jobs.concurrency + 2}
     if url.startswith("sqlite"):
         private_dir(settings.var_dir)
         _private_sqlite_files(url)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **pool)
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, **pool)
     _name_connections(engine)
     return engine
 

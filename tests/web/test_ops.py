@@ -258,3 +258,25 @@ def test_metrics_time_a_real_conversion(rt: Runtime) -> None:
     )
     assert found is not None, body
     assert float(found.group(1)) >= 1
+
+
+def test_web_threads_bounds_the_requests_worked_on_at_once_and_sizes_the_pool(
+    tmp_path: Path,
+) -> None:
+    from anyio import to_thread
+
+    settings = with_ops(
+        Settings(var_dir=tmp_path / "var", secret_key="test-secret-for-sessions"), web_threads=3
+    )
+    upgrade(settings)
+    rt = build_runtime(settings)
+    try:
+        # Every request the app works on at once, and each job, keeps its connection.
+        assert rt.engine.pool.size() == 3 + settings.jobs.concurrency + 2  # type: ignore[attr-defined]
+        with TestClient(create_app(settings, runtime=rt, readiness=DATABASE_ONLY)) as client:
+            assert client.get("/ready").status_code == 200
+            assert client.portal is not None
+            limiter = client.portal.call(to_thread.current_default_thread_limiter)
+            assert limiter.total_tokens == 3
+    finally:
+        rt.close()

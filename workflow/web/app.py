@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
 from workflow.config import Settings
@@ -101,6 +102,10 @@ def create_app(
             )
             start_dispatcher(rt)  # effects after commit go to the queue (closed with rt)
         worker = EmbeddedWorker(rt) if embedded_worker_wanted(settings) else None
+        # The sync routes and dependencies run in anyio's thread pool (40 by default): 20
+        # clients at once then meant 20 threads taking turns at the GIL, each request
+        # several times slower. Per process, so each uvicorn worker sets its own.
+        to_thread.current_default_thread_limiter().total_tokens = settings.ops.web_threads
         try:
             csrf = CsrfTokens(settings.effective_secret_key())
             if worker is not None:
