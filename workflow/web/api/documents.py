@@ -49,7 +49,7 @@ def documents(
     organisation_id: DbId | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[Count, Query()] = 0,
-) -> list[DocumentOut]:
+) -> Response:
     views = list_documents(
         rt,
         actor=actor,
@@ -59,12 +59,12 @@ def documents(
         limit=limit,
         offset=offset,
     )
-    return [DocumentOut.of(v) for v in views]
+    return DocumentOut.list_response(views)
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
-def document(document_id: DbId, actor: CurrentActor, rt: RuntimeDep) -> DocumentOut:
-    return DocumentOut.of(get_document(rt, actor=actor, document_id=document_id))
+def document(document_id: DbId, actor: CurrentActor, rt: RuntimeDep) -> Response:
+    return DocumentOut.response(get_document(rt, actor=actor, document_id=document_id))
 
 
 @router.patch("/{document_id}", response_model=DocumentOut)
