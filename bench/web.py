@@ -4,6 +4,7 @@
 
     .venv/bin/python bench/web.py [--documents 200] [--clients 20] [--requests 1000]
                                   [--seconds 30] [--profile DIR] [--server-workers N]
+                                  [--var-dir DIR] [--only NAME]...
 
 A real ``estrategia serve`` as ``make run`` starts it (tests/browser/server.py: SQLite in a
 temporary var dir, demo data, the embedded worker, one app process unless
@@ -19,8 +20,14 @@ keep-alive connection each, each signed in through the login form as the author,
 every document): a warm-up, then ``--requests`` requests in all or ``--seconds``, whichever
 ends first. The table gives requests/s, p50 and p95 latency, and the ratio of throughput to
 ``/health``'s. Targets (issue 9): p95 < 100 ms and >= 30% of the bare endpoint's throughput.
-``--profile DIR``: py-spy samples the server during each page's load, only the thread
-holding the GIL (``--gil``: where the CPU goes; ``DIR/<name>.txt``, collapsed stacks; the
+The CPU columns say where the time went: the server's CPU milliseconds per request (its
+process and children, user + system, from ``/proc``; SQLite's work included, which a GIL
+profile misses) and the load generator's own. When the two together near 2 cores x the
+wall time, the machine, not the server, is the limit.
+``--var-dir DIR``: populate DIR once and reuse it on later runs (its measured document's id
+is kept in ``DIR/bench.json``): for trying changes to the server quickly.
+``--profile DIR``: py-spy samples the server's busy threads during each page's load
+(``DIR/<name>.txt``, collapsed stacks; the
 top frames are printed; with ``--server-workers`` only the supervisor would be sampled).
 Profiling slows the server: take the figures from a run without.
 """
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -127,6 +135,34 @@ async def sign_in(client: httpx.AsyncClient) -> None:
     assert r.status_code == 303, (r.status_code, r.text[:500])
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its descendants (``/proc``; workers included)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])
+        times[child] = (int(fields[11]) + int(fields[12])) / _TICK
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo.extend(c for c, parent in parents.items() if parent == current)
+    return total
+
+
+def own_cpu_seconds() -> float:
+    usage = os.times()
+    return usage.user + usage.system
+
+
 @dataclass(frozen=True)
 class Result:
     name: str
@@ -135,6 +171,8 @@ class Result:
     seconds: float
     latencies_ms: list[float]
     statuses: Counter[int]
+    server_cpu_s: float
+    client_cpu_s: float
 
     @property
     def rps(self) -> float:
@@ -146,13 +184,19 @@ class Result:
 
 
 async def load(
-    clients: list[httpx.AsyncClient], name: str, path: str, total: int, seconds: float
+    clients: list[httpx.AsyncClient],
+    name: str,
+    path: str,
+    total: int,
+    seconds: float,
+    pid: int,
 ) -> Result:
     # Warm-up: every client a few requests (connections open, caches warm).
     await asyncio.gather(*(c.get(path) for c in clients for _ in range(3)))
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     issued = 0
+    server_cpu, client_cpu = cpu_seconds(pid), own_cpu_seconds()
     t0 = time.perf_counter()
     deadline = t0 + seconds
 
@@ -167,14 +211,15 @@ async def load(
 
     await asyncio.gather(*(client_loop(c) for c in clients))
     elapsed = time.perf_counter() - t0
-    return Result(name, path, len(latencies), elapsed, latencies, statuses)
+    server_cpu, client_cpu = cpu_seconds(pid) - server_cpu, own_cpu_seconds() - client_cpu
+    return Result(name, path, len(latencies), elapsed, latencies, statuses, server_cpu, client_cpu)
 
 
 def profiled(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
     py_spy = str(Path(sys.executable).with_name("py-spy"))
     return subprocess.Popen(
         [py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
-         "--gil", "--format", "raw", "--output", str(out), "--nonblocking"],
+         "--format", "raw", "--output", str(out), "--nonblocking"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -193,7 +238,7 @@ def top_frames(raw: Path, limit: int = 15) -> list[tuple[str, float]]:
     return [(f, 100 * c / total) for f, c in inclusive.most_common(limit)] if total else []
 
 
-async def run(url: str, doc_id: int, args: argparse.Namespace, pid: int | None) -> list[Result]:
+async def run(url: str, doc_id: int, args: argparse.Namespace, pid: int) -> list[Result]:
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [
         httpx.AsyncClient(base_url=url, limits=limits, timeout=60, follow_redirects=False)
@@ -211,12 +256,14 @@ async def run(url: str, doc_id: int, args: argparse.Namespace, pid: int | None) 
         ]
         results = []
         for name, path in cases:
+            if args.only and path != "/health" and not any(o in name for o in args.only):
+                continue
             spy = None
-            if args.profile and pid and path != "/health":
+            if args.profile and path != "/health":
                 stem = re.sub(r"[^A-Za-z0-9]+", "-", path.strip("/")) or "dashboard"
                 out = Path(args.profile) / f"{stem}.txt"
                 spy = profiled(pid, args.seconds, out)
-            results.append(await load(clients, name, path, args.requests, args.seconds))
+            results.append(await load(clients, name, path, args.requests, args.seconds, pid))
             if spy:
                 spy.wait(timeout=args.seconds + 30)
         return results
@@ -232,16 +279,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="per endpoint, at most")
     parser.add_argument("--profile", metavar="DIR", help="py-spy the server during the pages")
     parser.add_argument("--server-workers", type=int, default=1, help="serve --workers N")
+    parser.add_argument("--var-dir", metavar="DIR", help="populate once, reuse after")
+    parser.add_argument(
+        "--only", action="append", metavar="NAME", help="only the endpoints so named (+ bare)"
+    )
     args = parser.parse_args()
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-web-"))
-    var_dir = tmp / "var"
-    measured: dict[str, int] = {}
+    var_dir = Path(args.var_dir or tempfile.mkdtemp(prefix="bench-web-")) / "var"
+    kept = var_dir.parent / "bench.json"
+    measured: dict[str, int] = json.loads(kept.read_text()) if kept.exists() else {}
 
     def before_start(env: dict[str, str]) -> None:
-        measured["doc"] = populate(var_dir, args.documents)
+        if "doc" not in measured:
+            measured["doc"] = populate(var_dir, args.documents)
+            kept.write_text(json.dumps(measured))
 
     serve_args = ("--workers", str(args.server_workers)) if args.server_workers > 1 else ()
     with running_server(var_dir, before_start=before_start, serve_args=serve_args) as server:
@@ -256,10 +309,11 @@ def main() -> None:
     ceiling = results[0].rps
     print()
     print(f"{'endpoint':<26}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-          f"{'vs bare':>9}  status codes")  # fmt: skip
+          f"{'vs bare':>9}{'server CPU ms/req':>19}{'client':>8}  status codes")  # fmt: skip
     for r in results:
         print(f"{r.name:<26}{r.requests:>9}{r.rps:>9.1f}{r.pct(0.50):>9.1f}{r.pct(0.95):>9.1f}"
-              f"{r.rps / ceiling:>8.0%}  {dict(r.statuses)}")  # fmt: skip
+              f"{r.rps / ceiling:>8.0%}{1000 * r.server_cpu_s / r.requests:>19.2f}"
+              f"{1000 * r.client_cpu_s / r.requests:>8.2f}  {dict(r.statuses)}")  # fmt: skip
     print()
     for r in results[1:]:
         ok = r.pct(0.95) < TARGET_P95_MS and r.rps / ceiling >= TARGET_RATIO
