@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from workflow.db import transaction
+from workflow.db import read_rows, transaction
 from workflow.documents.access import VISIBLE, visible_params
 from workflow.identity.actors import Actor, visible_documents_clause
 from workflow.models import (
@@ -201,7 +201,7 @@ def _tasks(session: Session, actor: Actor, limit: int) -> list[Task]:
         **visible_params(actor), "me": actor.user_id, "reviewing_orgs": reviewing_orgs,
         "tasks_limit": limit,
     }  # fmt: skip
-    rows = sorted(session.execute(_TASKS, params), key=lambda r: (_KIND_ORDER[r.task], r.rank))
+    rows = sorted(read_rows(session, _TASKS, params), key=lambda r: (_KIND_ORDER[r.task], r.rank))
     return [Task(r.task, _row(r)) for r in rows]
 
 
@@ -212,8 +212,8 @@ def dashboard(
     visible = visible_params(actor)
     with transaction(rt.read_sessions) as session:
         tasks = _tasks(session, actor, tasks_limit)
-        counts = {Status(s): int(n) for s, n in session.execute(_COUNTS, visible)}
-        rows = session.execute(_ACTIVITY, {**visible, "activity_limit": activity_limit})
+        counts = {Status(s): int(n) for s, n in read_rows(session, _COUNTS, visible)}
+        rows = read_rows(session, _ACTIVITY, {**visible, "activity_limit": activity_limit})
         activity = tuple(
             Activity(
                 recorded_at=r.recorded_at,
@@ -250,6 +250,6 @@ def document_list(
         .offset(offset)
     )
     with transaction(rt.read_sessions) as session:
-        rows = tuple(_row(r) for r in session.execute(query))
+        rows = tuple(_row(r) for r in read_rows(session, query))
         total = session.scalar(select(func.count()).select_from(Document).where(*conditions)) or 0
     return DocumentPage(rows=rows, total=int(total), offset=offset, limit=limit)

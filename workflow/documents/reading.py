@@ -12,7 +12,7 @@ from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.db import transaction
+from workflow.db import read_rows, transaction
 from workflow.documents.access import VISIBLE, load_visible, visible_params
 from workflow.documents.shown import (
     document_columns,
@@ -164,7 +164,7 @@ def people_names(
     staff = viewer.chamber_staff
     return {
         r.id: PersonName(r.full_name, r.function_title, r.email if staff else None)
-        for r in session.execute(_NAMES, {"ids": ids})
+        for r in read_rows(session, _NAMES, {"ids": ids})
     }
 
 
@@ -180,23 +180,26 @@ def name_actors(records: list[dict[str, Any]], people: Mapping[int, Named]) -> l
     return records
 
 
+_NEWEST_RECORDS = (
+    select(
+        AuditRecord.seq,
+        AuditRecord.recorded_at,
+        AuditRecord.actor_id,
+        AuditRecord.actor,
+        AuditRecord.action,
+        AuditRecord.payload,
+    )
+    .where(AuditRecord.document_id == bindparam("document_id"))
+    .order_by(AuditRecord.seq.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def newest_audit_records(session: Session, document_id: int, limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` records of a document, oldest first, as ``audit.export`` gives
     them but without the chain's hashes (for pages; the limit is in SQL): one query. The
     actors are still as stored: name them with :func:`name_actors`."""
-    query = (
-        select(
-            AuditRecord.seq,
-            AuditRecord.recorded_at,
-            AuditRecord.actor_id,
-            AuditRecord.actor,
-            AuditRecord.action,
-            AuditRecord.payload,
-        )
-        .where(AuditRecord.document_id == document_id)
-        .order_by(AuditRecord.seq.desc())
-        .limit(limit)
-    )
+    params = {"document_id": document_id, "limit": limit}
     records = [
         {
             "seq": r.seq,
@@ -207,7 +210,7 @@ def newest_audit_records(session: Session, document_id: int, limit: int) -> list
             "action": r.action,
             "payload": json.loads(r.payload),
         }
-        for r in session.execute(query)
+        for r in read_rows(session, _NEWEST_RECORDS, params)
     ]
     records.reverse()
     return records

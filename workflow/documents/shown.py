@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import BindParameter, Integer, Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from workflow.db import read_rows
 from workflow.documents.access import VISIBLE, guard_context_of, visible_params
 from workflow.errors import ErrorCode, NotFound
 from workflow.identity.actors import Actor
@@ -142,7 +143,7 @@ _PARTIES = (
 
 def _parties(session: Session, ids: list[int]) -> dict[int, list[PartyView]]:
     result: dict[int, list[PartyView]] = defaultdict(list)
-    for r in session.execute(_PARTIES, {"ids": ids}):
+    for r in read_rows(session, _PARTIES, {"ids": ids}):
         name = r.full_name if r.representative_id is not None else None
         result[r.document_id].append(
             PartyView(_organisation(r), r.position, r.representative_id, name)
@@ -170,7 +171,7 @@ _SIGNATORIES = (
 
 def _signatories(session: Session, ids: list[int]) -> dict[int, list[SignatoryView]]:
     result: dict[int, list[SignatoryView]] = defaultdict(list)
-    for r in session.execute(_SIGNATORIES, {"ids": ids}):
+    for r in read_rows(session, _SIGNATORIES, {"ids": ids}):
         result[r.document_id].append(
             SignatoryView(
                 r.position,
@@ -218,7 +219,7 @@ def _newest_versions(session: Session, ids: list[int]) -> dict[int, VersionView]
             r.created_by_id,
             r.created_at,
         )
-        for r in session.execute(_NEWEST, {"ids": ids})
+        for r in read_rows(session, _NEWEST, {"ids": ids})
     }
 
 
@@ -227,7 +228,7 @@ def views_of(
 ) -> list[DocumentView]:
     """The view of each document ``query`` (a :func:`document_columns` query) finds with
     ``params``."""
-    rows = session.execute(query, params).all()
+    rows = read_rows(session, query, params).all()
     return _views(session, rows)
 
 
@@ -277,7 +278,7 @@ def visible_document_row(
     """The document's row of :func:`document_columns` if the actor may see it; NotFound
     otherwise (existence does not leak; :data:`access.VISIBLE`, the rule of the lists)."""
     query = _ONE_WITH_SCHEMA if with_schema else _ONE
-    row = session.execute(query, {**visible_params(actor), "document_id": document_id}).first()
+    row = read_rows(session, query, {**visible_params(actor), "document_id": document_id}).first()
     if row is None:
         raise NotFound(ErrorCode.DOCUMENT_NOT_FOUND, document_id=document_id)
     return row
@@ -336,7 +337,7 @@ def version_views(session: Session, document_id: int) -> list[VersionView]:
             r.created_by_id,
             r.created_at,
         )
-        for r in session.execute(_VERSION_VIEWS, {"document_id": document_id})
+        for r in read_rows(session, _VERSION_VIEWS, {"document_id": document_id})
     ]
 
 
@@ -347,7 +348,7 @@ def version_rows(session: Session, document_id: int) -> list[VersionRow]:
 
 def _versions(session: Session, document_id: int) -> tuple[list[VersionRow], VersionView]:
     """The versions, oldest first, and the newest one with its values: one query."""
-    rows = session.execute(_VERSIONS, {"document_id": document_id}).all()
+    rows = read_rows(session, _VERSIONS, {"document_id": document_id}).all()
     versions = [
         VersionRow(
             r.id, r.number, r.created_by_id, r.created_at, r.note, r.docx_sha256, r.pdf_sha256
