@@ -11,16 +11,17 @@ in SQL to the newest ``HISTORY_LIMIT`` records): no per-row loading.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from workflow.db import transaction
+from workflow.db import read_rows, transaction
 from workflow.documents.comments import CommentThread, threads
+from workflow.documents.compare import schema_options
 from workflow.documents.reading import Named, name_actors, newest_audit_records, people_names
 from workflow.documents.shown import VersionRow, shown_document, version_rows, visible_view
 from workflow.i18n import label
@@ -54,6 +55,10 @@ class FieldShown:
     value: Any
     columns: tuple[tuple[str, str, str, str], ...] = ()
     """For a table: (name, Polish label, English label, type) of each column."""
+    options: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """For a choice or a list of choices: value -> (Polish, English) label."""
+    column_options: Mapping[str, Mapping[str, tuple[str, str]]] = field(default_factory=dict)
+    """For a table: the options of each choice column, by the column's name."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ def fields_shown(schema: dict[str, Any], values: dict[str, Any]) -> list[FieldSh
     (a field of an older template version) comes last under its own name."""
     result = []
     named = set()
+    options = schema_options(schema)
     for f in schema.get("fields", []):
         name = f.get("name")
         if not isinstance(name, str):
@@ -100,6 +106,8 @@ def fields_shown(schema: dict[str, Any], values: dict[str, Any]) -> list[FieldSh
                 str(f.get("type", "string")),
                 values.get(name),
                 columns,
+                options.get(name) or options.get(f"{name}[]") or {},
+                {c[0]: options[f"{name}.{c[0]}"] for c in columns if f"{name}.{c[0]}" in options},
             )
         )
     for name, value in values.items():
@@ -151,20 +159,22 @@ def document_overview(rt: Runtime, *, actor: Actor, document_id: int) -> Documen
     )
 
 
-def _comment_rows(session: Session, document_id: int) -> list[Any]:
-    query = (
-        select(
-            Comment.id,
-            Comment.version_id,
-            Comment.author_id,
-            Comment.body,
-            Comment.created_at,
-            Comment.parent_id,
-        )
-        .where(Comment.document_id == document_id)
-        .order_by(Comment.id)
+_COMMENTS = (
+    select(
+        Comment.id,
+        Comment.version_id,
+        Comment.author_id,
+        Comment.body,
+        Comment.created_at,
+        Comment.parent_id,
     )
-    return list(session.execute(query))
+    .where(Comment.document_id == bindparam("document_id"))
+    .order_by(Comment.id)
+)
+
+
+def _comment_rows(session: Session, document_id: int) -> list[Any]:
+    return list(read_rows(session, _COMMENTS, {"document_id": document_id}))
 
 
 def _comment(c: Any, numbers: dict[int, int], people: Mapping[int, Named]) -> CommentView:

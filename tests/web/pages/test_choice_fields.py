@@ -163,6 +163,15 @@ def test_a_choice_field_is_a_select_and_only_its_options_are_stored(
     assert "Miasto na prawach powiatu." in text
     assert "Partnerzy: Gliwice (miasto_npp); " in text
 
+    # the document page shows the options' labels, in the page's language
+    shown = page(client, f"/documents/{document_id}")
+    values_html = shown.text.split('id="values-h"')[1].split("</dl>")[0]
+    assert "<dd>\n      miasto na prawach powiatu\n" in values_html, values_html
+    assert "<td>miasto na prawach powiatu</td>" in values_html
+    assert "miasto_npp" not in values_html
+    english = client.get(f"/documents/{document_id}", headers=EN).text
+    assert "<td>miasto na prawach powiatu</td>" in english  # no English label: Polish
+
     # the draft shows the chosen option; required and chosen: no empty option
     draft = page(client, f"/documents/{document_id}/draft")
     assert _options(draft.text, "unit_kind")[0] == ("gmina", False, "gmina")
