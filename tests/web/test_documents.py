@@ -204,3 +204,18 @@ def test_the_audit_view_shows_actors_as_the_directory_shows_them(
     assert staff_view[0]["actor"] == mayor_view[0]["actor"] == "Katarzyna Zielińska"
     assert all(record["actor_email"] is None for record in mayor_view)
     assert "@e-izba.demo" not in json.dumps(mayor_view)
+
+
+def test_a_list_gives_documents_without_their_values_unless_asked(
+    login: Login, letter: dict[str, Any]
+) -> None:
+    author = login("autor")
+    whole = author.get(f"{API}/documents/{letter['id']}").json()
+    [listed] = author.get(f"{API}/documents").json()
+    values = whole["current_version"].pop("field_values")
+    assert values["goals"]  # the letter has values; the list leaves them out
+    assert listed == whole
+    [with_values] = author.get(f"{API}/documents", params={"values": "true"}).json()
+    assert with_values["current_version"]["field_values"] == values
+    schema = author.get("/openapi.json").json()["paths"]["/api/v1/documents"]["get"]
+    assert "values" in [p["name"] for p in schema["parameters"]]

@@ -199,9 +199,10 @@ class SignatoryOut(Outgoing):
     signed_at: Timestamp | None
 
 
-class VersionOut(Outgoing):
+class VersionListedOut(Outgoing):
+    """A version as a list shows it: without its values."""
+
     number: int
-    field_values: dict[str, Any]
     docx_sha256: str
     pdf_sha256: str | None
     note: str | None
@@ -209,7 +210,14 @@ class VersionOut(Outgoing):
     created_at: Timestamp
 
 
-class DocumentOut(Outgoing):
+class VersionOut(VersionListedOut):
+    field_values: dict[str, Any]
+
+
+class DocumentListedOut(Outgoing):
+    """A document in a list: everything but its values (an e-strategy's run to pages; a
+    list of 20 with them was 58 KB). ``GET /documents/{id}`` or ``values=true`` give them."""
+
     id: int
     reference: str
     kind: str
@@ -222,11 +230,15 @@ class DocumentOut(Outgoing):
     template_version: int
     parties: list[PartyOut]
     signatories: list[SignatoryOut]
-    current_version: VersionOut
+    current_version: VersionListedOut
     frozen_pdf_sha256: str | None
     current_pdf_sha256: str | None
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class DocumentOut(DocumentListedOut):
+    current_version: VersionOut
 
 
 class ActionOut(Outgoing):

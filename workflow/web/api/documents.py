@@ -17,7 +17,13 @@ from workflow.models import DocumentKind
 from workflow.states import Status
 from workflow.web.deps import CurrentActor, RuntimeDep
 from workflow.web.downloads import file_response
-from workflow.web.schemas import DocumentCreateIn, DocumentEditIn, DocumentOut, VersionOut
+from workflow.web.schemas import (
+    DocumentCreateIn,
+    DocumentEditIn,
+    DocumentListedOut,
+    DocumentOut,
+    VersionOut,
+)
 from workflow.web.types import Count, DbId
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -40,7 +46,7 @@ def create(body: DocumentCreateIn, actor: CurrentActor, rt: RuntimeDep) -> Docum
     return DocumentOut.of(view)
 
 
-@router.get("", response_model=list[DocumentOut])
+@router.get("", response_model=list[DocumentListedOut])
 def documents(
     actor: CurrentActor,
     rt: RuntimeDep,
@@ -49,6 +55,9 @@ def documents(
     organisation_id: DbId | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[Count, Query()] = 0,
+    values: Annotated[
+        bool, Query(description="Each current_version with its field_values as well.")
+    ] = False,
 ) -> Response:
     views = list_documents(
         rt,
@@ -59,7 +68,7 @@ def documents(
         limit=limit,
         offset=offset,
     )
-    return DocumentOut.list_response(views)
+    return (DocumentOut if values else DocumentListedOut).list_response(views)
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
