@@ -129,7 +129,7 @@ class OpsSettings(BaseModel):
         default=3.0, gt=0, description="Seconds /ready waits for its checks."
     )
     web_threads: int = Field(
-        default=8,
+        default=4,
         ge=1,
         le=200,
         description="Requests one app process works on at once (its thread pool); the rest "
