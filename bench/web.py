@@ -4,7 +4,7 @@
 
     .venv/bin/python bench/web.py [--documents 200] [--clients 20] [--requests 1000]
                                   [--seconds 30] [--profile DIR] [--server-workers N]
-                                  [--var-dir DIR] [--only NAME]...
+                                  [--var-dir DIR] [--only NAME]... [--web-threads N]
 
 A real ``estrategia serve`` as ``make run`` starts it (tests/browser/server.py: SQLite in a
 temporary var dir, demo data, the embedded worker, one app process unless
@@ -280,6 +280,7 @@ def main() -> None:
     parser.add_argument("--profile", metavar="DIR", help="py-spy the server during the pages")
     parser.add_argument("--server-workers", type=int, default=1, help="serve --workers N")
     parser.add_argument("--var-dir", metavar="DIR", help="populate once, reuse after")
+    parser.add_argument("--web-threads", type=int, help="ESTRATEGIA_WEB_THREADS of the server")
     parser.add_argument(
         "--only", action="append", metavar="NAME", help="only the endpoints so named (+ bare)"
     )
@@ -297,7 +298,10 @@ def main() -> None:
             kept.write_text(json.dumps(measured))
 
     serve_args = ("--workers", str(args.server_workers)) if args.server_workers > 1 else ()
-    with running_server(var_dir, before_start=before_start, serve_args=serve_args) as server:
+    more = {"ESTRATEGIA_WEB_THREADS": str(args.web_threads)} if args.web_threads else {}
+    with running_server(
+        var_dir, before_start=before_start, serve_args=serve_args, **more
+    ) as server:
         wait_for_jobs(server.env)
         print(
             f"server {server.url} (pid {server.pid}), {args.clients} clients, "
