@@ -75,9 +75,11 @@ def list_documents(
     organisation_id: int | None = None,
     limit: int = 50,
     offset: int = 0,
+    values: bool = True,
 ) -> list[DocumentView]:
     """A page of the actor's visible documents, newest change first: four queries whatever
-    the page's size (``shown.views_of``), each document's newest version only."""
+    the page's size (``shown.views_of``), each document's newest version only (``values``:
+    with its field values; without, they are left empty)."""
     query = _list_statement(status is not None, kind is not None, organisation_id is not None)
     params = {
         **visible_params(actor), "status": status, "kind": kind,
@@ -85,7 +87,7 @@ def list_documents(
         "offset": max(0, offset),
     }  # fmt: skip
     with transaction(rt.read_sessions) as session:
-        return views_of(session, query, params)
+        return views_of(session, query, params, values=values)
 
 
 def history(rt: Runtime, *, actor: Actor, document_id: int) -> list[VersionView]:

@@ -24,7 +24,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, Select, and_, bindparam, case, func, select
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    null,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from workflow.db import read_rows
@@ -192,48 +202,65 @@ _NEWEST_NUMBER = (
     .where(_NEWER.document_id == DocumentVersion.document_id)
     .scalar_subquery()
 )
-_NEWEST = (
-    select(
-        DocumentVersion.document_id,
-        DocumentVersion.number,
-        DocumentVersion.field_values,
-        DocumentVersion.docx_sha256,
-        Rendition.sha256.label("pdf_sha256"),
-        DocumentVersion.note,
-        DocumentVersion.created_by_id,
-        DocumentVersion.created_at,
+
+
+def _newest_statement(values: bool) -> Select[Any]:
+    return (
+        select(
+            DocumentVersion.document_id,
+            DocumentVersion.number,
+            DocumentVersion.field_values if values else null().label("field_values"),
+            DocumentVersion.docx_sha256,
+            Rendition.sha256.label("pdf_sha256"),
+            DocumentVersion.note,
+            DocumentVersion.created_by_id,
+            DocumentVersion.created_at,
+        )
+        .outerjoin(Rendition, _PDF)
+        .where(DocumentVersion.document_id.in_(_IDS), DocumentVersion.number == _NEWEST_NUMBER)
     )
-    .outerjoin(Rendition, _PDF)
-    .where(DocumentVersion.document_id.in_(_IDS), DocumentVersion.number == _NEWEST_NUMBER)
-)
 
 
-def _newest_versions(session: Session, ids: list[int]) -> dict[int, VersionView]:
+_NEWEST = {values: _newest_statement(values) for values in (True, False)}
+
+
+def _newest_versions(
+    session: Session, ids: list[int], values: bool = True
+) -> dict[int, VersionView]:
     return {
         r.document_id: VersionView(
             r.number,
-            dict(r.field_values),
+            dict(r.field_values) if values else {},
             r.docx_sha256,
             r.pdf_sha256,
             r.note,
             r.created_by_id,
             r.created_at,
         )
-        for r in read_rows(session, _NEWEST, {"ids": ids})
+        for r in read_rows(session, _NEWEST[values], {"ids": ids})
     }
 
 
 def views_of(
-    session: Session, query: Select[Any], params: Mapping[str, Any] | None = None
+    session: Session,
+    query: Select[Any],
+    params: Mapping[str, Any] | None = None,
+    *,
+    values: bool = True,
 ) -> list[DocumentView]:
     """The view of each document ``query`` (a :func:`document_columns` query) finds with
-    ``params``."""
+    ``params``. ``values=False``: for a list that does not show them, each current
+    version's ``field_values`` is left empty (not read, not decoded)."""
     rows = read_rows(session, query, params).all()
-    return _views(session, rows)
+    return _views(session, rows, values=values)
 
 
 def _views(
-    session: Session, rows: Sequence[Any], newest: dict[int, VersionView] | None = None
+    session: Session,
+    rows: Sequence[Any],
+    newest: dict[int, VersionView] | None = None,
+    *,
+    values: bool = True,
 ) -> list[DocumentView]:
     """``newest``: each document's newest version if already read."""
     ids = [r.id for r in rows]
@@ -242,7 +269,7 @@ def _views(
     parties = _parties(session, ids)
     signatories = _signatories(session, ids)
     if newest is None:
-        newest = _newest_versions(session, ids)
+        newest = _newest_versions(session, ids, values)
     return [
         DocumentView(
             id=r.id,

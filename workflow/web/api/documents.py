@@ -67,6 +67,7 @@ def documents(
         organisation_id=organisation_id,
         limit=limit,
         offset=offset,
+        values=values,
     )
     return (DocumentOut if values else DocumentListedOut).list_response(views)
 
