@@ -6,6 +6,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -278,5 +279,36 @@ def test_web_threads_bounds_the_requests_worked_on_at_once_and_sizes_the_pool(
             assert client.portal is not None
             limiter = client.portal.call(to_thread.current_default_thread_limiter)
             assert limiter.total_tokens == 3
+    finally:
+        rt.close()
+
+
+def test_the_probes_answer_while_every_request_thread_is_busy(tmp_path: Path) -> None:
+    from anyio import to_thread
+
+    settings = with_ops(
+        Settings(var_dir=tmp_path / "var", secret_key="test-secret-for-sessions"), web_threads=1
+    )
+    upgrade(settings)
+    rt = build_runtime(settings)
+    try:
+        with TestClient(create_app(settings, runtime=rt, readiness=DATABASE_ONLY)) as client:
+            assert client.portal is not None
+            limiter = client.portal.call(to_thread.current_default_thread_limiter)
+            slow_request = object()  # holds the only request thread, as a slow upload would
+            client.portal.call(limiter.acquire_on_behalf_of, slow_request)
+            probe = ThreadPoolExecutor(1)  # a probe that waited would otherwise hang the test
+            try:
+                assert limiter.available_tokens == 0
+                health = probe.submit(client.get, "/health").result(timeout=20)
+                healthz = probe.submit(client.get, "/healthz").result(timeout=20)
+                ready = probe.submit(client.get, "/ready").result(timeout=20)
+                assert health.json() == {"status": "ok"}
+                assert healthz.status_code == 200
+                assert ready.status_code == 200, ready.text
+                assert ready.json()["checks"] == {"database": "ok"}
+            finally:
+                client.portal.call(limiter.release_on_behalf_of, slow_request)
+                probe.shutdown()
     finally:
         rt.close()

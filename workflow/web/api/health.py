@@ -9,7 +9,10 @@
   route does not exist: 404). It must not be public: block it at the reverse proxy, or set
   ``ESTRATEGIA_METRICS_TOKEN`` and scrape with ``Authorization: Bearer <token>``.
 
-None of them tells versions, paths or host names.
+None of them tells versions, paths or host names. None of them waits for a thread of the
+pages and the API (``ESTRATEGIA_WEB_THREADS``, a few): ``/health`` runs on the event loop,
+``/ready`` and ``/metrics`` in threads of their own, so that a probe still answers while
+every request thread is busy with slow work.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from __future__ import annotations
 import hmac
 from typing import Literal
 
+from anyio import CapacityLimiter, to_thread
+from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -31,6 +35,18 @@ from workflow.web.schemas import Health
 
 router = APIRouter(tags=["health"])
 
+_PROBE_THREADS = RunVar[CapacityLimiter]("estrategia_probe_threads")
+
+
+def _probe_threads() -> CapacityLimiter:
+    """The probes' own threads (two), one set per event loop."""
+    try:
+        return _PROBE_THREADS.get()
+    except LookupError:
+        limiter = CapacityLimiter(2)
+        _PROBE_THREADS.set(limiter)
+        return limiter
+
 
 class Ready(BaseModel):
     status: Literal["ready"] = "ready"
@@ -39,12 +55,12 @@ class Ready(BaseModel):
 
 
 @router.get("/health", response_model=Health)
-def health() -> Health:
+async def health() -> Health:
     return Health()
 
 
 @router.get("/healthz", response_model=Health, include_in_schema=False)
-def healthz() -> Health:
+async def healthz() -> Health:
     """The first name of ``/health``; kept for the probes that use it."""
     return Health()
 
@@ -56,7 +72,7 @@ def healthz() -> Health:
 )
 async def ready(request: Request, context: ContextDep) -> Response:
     readiness: Readiness = request.app.state.readiness
-    results = await run_in_threadpool(readiness.run, context.runtime)
+    results = await to_thread.run_sync(readiness.run, context.runtime, limiter=_probe_threads())
     failed = not_ready(results)
     if failed:
         return error_response(
@@ -84,5 +100,7 @@ async def metrics_endpoint(request: Request, context: ContextDep) -> Response:
         ):
             raise AuthenticationRequired
     collectors = [make(context.runtime) for make in request.app.state.metrics_collectors]
-    body, content_type = await run_in_threadpool(metrics.exposition, collectors)
+    body, content_type = await to_thread.run_sync(
+        metrics.exposition, collectors, limiter=_probe_threads()
+    )
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
