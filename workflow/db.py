@@ -111,7 +111,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def read_rows(
     session: Session, statement: Executable, params: Mapping[str, Any] | None = None
-) -> CursorResult[Any]:
+) -> CursorResult[*tuple[Any, ...]]:
     """The rows of a Core ``select`` of columns, run on the session's connection: no ORM
     execution layer, a third less time a statement on the pages' reads. Changes pending in
     the session are flushed first, as ``session.execute`` would."""

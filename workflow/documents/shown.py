@@ -204,18 +204,22 @@ _NEWEST_NUMBER = (
 )
 
 
+def _version_columns(values: bool = True) -> tuple[Any, ...]:
+    """What a ``VersionView`` is made of (``values=False``: its values left out)."""
+    return (
+        DocumentVersion.number,
+        DocumentVersion.field_values if values else null().label("field_values"),
+        DocumentVersion.docx_sha256,
+        Rendition.sha256.label("pdf_sha256"),
+        DocumentVersion.note,
+        DocumentVersion.created_by_id,
+        DocumentVersion.created_at,
+    )
+
+
 def _newest_statement(values: bool) -> Select[Any]:
     return (
-        select(
-            DocumentVersion.document_id,
-            DocumentVersion.number,
-            DocumentVersion.field_values if values else null().label("field_values"),
-            DocumentVersion.docx_sha256,
-            Rendition.sha256.label("pdf_sha256"),
-            DocumentVersion.note,
-            DocumentVersion.created_by_id,
-            DocumentVersion.created_at,
-        )
+        select(DocumentVersion.document_id, *_version_columns(values))
         .outerjoin(Rendition, _PDF)
         .where(DocumentVersion.document_id.in_(_IDS), DocumentVersion.number == _NEWEST_NUMBER)
     )
@@ -337,15 +341,7 @@ _VERSIONS = (
 
 
 _VERSION_VIEWS = (
-    select(
-        DocumentVersion.number,
-        DocumentVersion.field_values,
-        DocumentVersion.docx_sha256,
-        Rendition.sha256.label("pdf_sha256"),
-        DocumentVersion.note,
-        DocumentVersion.created_by_id,
-        DocumentVersion.created_at,
-    )
+    select(*_version_columns())
     .outerjoin(Rendition, _PDF)
     .where(DocumentVersion.document_id == bindparam("document_id"))
     .order_by(DocumentVersion.number)

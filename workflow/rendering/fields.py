@@ -204,6 +204,18 @@ class FieldSchema:
 # -- parsing ----------------------------------------------------------------------------
 
 
+def _labels(raw: Mapping[str, Any], path: str, source: str) -> tuple[str, str]:
+    """The Polish ``label`` (required, not blank) and the English ``label_en`` ("" if none)
+    of a field or an option."""
+    label = raw.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise InvalidInput(f"{path}.label", ErrorCode.SCHEMA_LABEL_REQUIRED, source=source)
+    label_en = raw.get("label_en", "")
+    if not isinstance(label_en, str):
+        raise InvalidInput(f"{path}.label_en", ErrorCode.SCHEMA_NOT_TEXT, source=source)
+    return label, label_en
+
+
 def _parse_field(raw: object, path: str, source: str, *, scalar_only: bool) -> Field:
     if not isinstance(raw, Mapping):
         raise InvalidInput(path, ErrorCode.SCHEMA_ENTRY_NOT_OBJECT, source=source)
@@ -219,12 +231,7 @@ def _parse_field(raw: object, path: str, source: str, *, scalar_only: bool) -> F
         raise InvalidInput(
             f"{path}.type", ErrorCode.SCHEMA_TYPE_INVALID, source=source, allowed=sorted(allowed)
         )
-    label = raw.get("label")
-    if not isinstance(label, str) or not label.strip():
-        raise InvalidInput(f"{path}.label", ErrorCode.SCHEMA_LABEL_REQUIRED, source=source)
-    label_en = raw.get("label_en", "")
-    if not isinstance(label_en, str):
-        raise InvalidInput(f"{path}.label_en", ErrorCode.SCHEMA_NOT_TEXT, source=source)
+    label, label_en = _labels(raw, path, source)
     required = raw.get("required", False)
     if not isinstance(required, bool):
         raise InvalidInput(f"{path}.required", ErrorCode.SCHEMA_NOT_BOOLEAN, source=source)
@@ -320,12 +327,7 @@ def _parse_options(raw: object, path: str, source: str) -> tuple[Option, ...]:
                 f"{where}.value", ErrorCode.SCHEMA_DUPLICATE_OPTION, source=source, value=value
             )
         seen.add(value)
-        label = entry.get("label")
-        if not isinstance(label, str) or not label.strip():
-            raise InvalidInput(f"{where}.label", ErrorCode.SCHEMA_LABEL_REQUIRED, source=source)
-        label_en = entry.get("label_en", "")
-        if not isinstance(label_en, str):
-            raise InvalidInput(f"{where}.label_en", ErrorCode.SCHEMA_NOT_TEXT, source=source)
+        label, label_en = _labels(entry, where, source)
         options.append(Option(value=value, label=label, label_en=label_en))
     return tuple(options)
 
