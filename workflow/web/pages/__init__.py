@@ -30,7 +30,8 @@ PAGE_MODULES: list[str] = [
     "auth",
     "dashboard",
     "admin",
-    "drafting",  # before documents: /documents/new is not a /documents/{id}
+    "new_document",  # before documents: /documents/new is not a /documents/{id}
+    "drafting",
     "template_upload",
     "signing",
     "archive_forms",  # before documents and archive_records: /archive/import is no record
