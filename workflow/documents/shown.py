@@ -217,6 +217,19 @@ def _version_columns(values: bool = True) -> tuple[Any, ...]:
     )
 
 
+def _version_view(r: Any, values: bool = True) -> VersionView:
+    """A row of :func:`_version_columns` as a ``VersionView`` (``values=False``: {})."""
+    return VersionView(
+        r.number,
+        dict(r.field_values) if values else {},
+        r.docx_sha256,
+        r.pdf_sha256,
+        r.note,
+        r.created_by_id,
+        r.created_at,
+    )
+
+
 def _newest_statement(values: bool) -> Select[Any]:
     return (
         select(DocumentVersion.document_id, *_version_columns(values))
@@ -232,15 +245,7 @@ def _newest_versions(
     session: Session, ids: list[int], values: bool = True
 ) -> dict[int, VersionView]:
     return {
-        r.document_id: VersionView(
-            r.number,
-            dict(r.field_values) if values else {},
-            r.docx_sha256,
-            r.pdf_sha256,
-            r.note,
-            r.created_by_id,
-            r.created_at,
-        )
+        r.document_id: _version_view(r, values)
         for r in read_rows(session, _NEWEST[values], {"ids": ids})
     }
 
@@ -351,16 +356,7 @@ _VERSION_VIEWS = (
 def version_views(session: Session, document_id: int) -> list[VersionView]:
     """Every version of a document with its values, oldest first: one query."""
     return [
-        VersionView(
-            r.number,
-            dict(r.field_values),
-            r.docx_sha256,
-            r.pdf_sha256,
-            r.note,
-            r.created_by_id,
-            r.created_at,
-        )
-        for r in read_rows(session, _VERSION_VIEWS, {"document_id": document_id})
+        _version_view(r) for r in read_rows(session, _VERSION_VIEWS, {"document_id": document_id})
     ]
 
 
@@ -378,12 +374,7 @@ def _versions(session: Session, document_id: int) -> tuple[list[VersionRow], Ver
         )
         for r in rows
     ]
-    r = rows[-1]
-    newest = VersionView(
-        r.number, dict(r.field_values), r.docx_sha256, r.pdf_sha256, r.note, r.created_by_id,
-        r.created_at,
-    )  # fmt: skip
-    return versions, newest
+    return versions, _version_view(rows[-1])
 
 
 def shown_document(session: Session, actor: Actor, document_id: int) -> ShownDocument:

@@ -43,9 +43,9 @@ class Outgoing(BaseModel):
         return cls.model_validate(view, from_attributes=True)
 
     @classmethod
-    def response(cls, view: object, status_code: int = 200) -> Response:
+    def response(cls, view: object) -> Response:
         """``view`` as this model's JSON, ready to send."""
-        return _json(cls.of(view).model_dump_json(), status_code)
+        return _json(cls.of(view).model_dump_json())
 
     @classmethod
     def list_response(cls, views: Sequence[object]) -> Response:
@@ -59,8 +59,8 @@ def _list_adapter(model: type[Outgoing]) -> TypeAdapter[list[Any]]:
     return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
-def _json(body: str | bytes, status_code: int = 200) -> Response:
-    return Response(body, status_code=status_code, media_type="application/json")
+def _json(body: str | bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 # -- auth -------------------------------------------------------------------------------
